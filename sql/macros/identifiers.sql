@@ -1,0 +1,26 @@
+-- Identifier cleaning, shared by ingest validation and the staging models so that one rule decides
+-- what links people. Junk values and patterns come from funnel.yaml (identity.junk_*), written to
+-- the config schema on every run.
+
+-- A web anonymous id, user id or CRM contact id: trimmed; null when empty or junk.
+create or replace macro clean_identifier(value) as (
+    case
+        when value is null then null
+        when lower(trim(value)) in (select j.value from config.junk_values as j) then null
+        else trim(value)
+    end
+);
+
+-- An e-mail address: trimmed and lower-cased; null when it is not an address or matches a junk
+-- value or pattern (test@..., ...@example.com, noreply@...).
+create or replace macro clean_email(value) as (
+    case
+        when value is null then null
+        when not regexp_full_match(lower(trim(value)), '[^@\s]+@[^@\s]+\.[^@\s]+') then null
+        when lower(trim(value)) in (select j.value from config.junk_values as j) then null
+        when exists (
+            select 1 from config.junk_email_patterns as p where lower(trim(value)) like p.pattern
+        ) then null
+        else lower(trim(value))
+    end
+);

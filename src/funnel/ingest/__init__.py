@@ -1,0 +1,6 @@
+"""Ingest: export files in an inbox -> raw tables, with lineage, a manifest and a quarantine."""
+
+from funnel.ingest.loader import IngestReport, ingest_source
+from funnel.ingest.sources import SOURCES, Source
+
+__all__ = ["SOURCES", "IngestReport", "Source", "ingest_source"]

@@ -1,0 +1,206 @@
+"""Load new export files of one source into its raw table, exactly once.
+
+Per file, in one transaction: read it (`readers`), validate every row (`sql/ingest/<source>.sql`),
+then split the rows three ways: usable rows into `raw.<source>_events`, unusable ones into
+`meta.quarantine` (file, row, reason, the record as received), and repeats of an event id already
+loaded into `meta.duplicates`. `meta.ingested_files` records the file's content hash and counts,
+so the same content is never loaded twice, under any name; for every file
+rows_read = rows_loaded + rows_quarantined + rows_duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from funnel.ingest.readers import FileError, file_format, read_into_incoming
+from funnel.ingest.sources import EXTENSIONS, Source
+from funnel.warehouse import read_sql
+
+META_DDL = """
+create table if not exists meta.ingested_files (
+    source varchar not null,
+    file varchar not null,            -- path relative to the inbox
+    content_hash varchar not null,    -- sha256 of the file's bytes
+    size_bytes bigint not null,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    rows_duplicate bigint not null,
+    ingested_at timestamp not null
+);
+create table if not exists meta.quarantine (
+    source varchar not null,
+    file varchar not null,
+    "row" bigint not null,            -- 1-based row (line of a .jsonl file, record of a CSV)
+    reason varchar not null,
+    record varchar,                   -- the row as received (JSON text, or the CSV line)
+    ingested_at timestamp not null
+);
+create table if not exists meta.duplicates (
+    source varchar not null,
+    file varchar not null,
+    "row" bigint not null,
+    event_id varchar not null,        -- the id already loaded from an earlier row or file
+    ingested_at timestamp not null
+);
+"""
+
+
+@dataclass
+class IngestReport:
+    source: str
+    files_loaded: list[str] = field(default_factory=list)
+    files_skipped: list[str] = field(default_factory=list)  # content already ingested
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    seconds: float = 0.0
+
+
+def discover(folder: Path) -> list[Path]:
+    """Export files under a source folder, in name order; hidden files are ignored."""
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if not path.name.lower().endswith(EXTENSIONS):
+            raise FileError(
+                f"{path}: unsupported file type in the inbox (accepted: {', '.join(EXTENSIONS)}); "
+                "move it out of the inbox or rename it"
+            )
+        files.append(path)
+    return files
+
+
+def content_hash(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    con.execute(META_DDL)
+    columns = ", ".join(f"{c} varchar" for c in source.columns)
+    con.execute(
+        f"create table if not exists {source.table} ({columns}, occurred_at_utc timestamp not null,"
+        " _file varchar not null, _row bigint not null, _ingested_at timestamp not null)"
+    )
+
+
+def ingest_source(con: duckdb.DuckDBPyConnection, source: Source, inbox: Path) -> IngestReport:
+    started = time.perf_counter()
+    ensure_tables(con, source)
+    report = IngestReport(source.name)
+    known = {
+        row[0]
+        for row in con.execute(
+            "select content_hash from meta.ingested_files where source = ?", [source.name]
+        ).fetchall()
+    }
+    for path in discover(inbox / source.name):
+        rel = path.relative_to(inbox).as_posix()
+        digest = content_hash(path)
+        if digest in known:
+            report.files_skipped.append(rel)
+            continue
+        counts = _load_file(con, source, path, rel, digest)
+        known.add(digest)
+        report.files_loaded.append(rel)
+        report.rows_read += counts[0]
+        report.rows_loaded += counts[1]
+        report.rows_quarantined += counts[2]
+        report.rows_duplicate += counts[3]
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, digest: str
+) -> tuple[int, int, int, int]:
+    file_format(path)  # fails fast on an unsupported name
+    con.execute("begin transaction")
+    try:
+        counts = _load_rows(con, source, path, rel, digest)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts
+
+
+def _load_rows(
+    con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, digest: str
+) -> tuple[int, int, int, int]:
+    now = con.execute("select cast(now() as timestamp)").fetchone()[0]
+    size = path.stat().st_size
+    read = loaded = quarantined = duplicate = 0
+    if size > 0:  # an empty file is recorded, with no rows
+        rejected = read_into_incoming(con, source, path)
+        validation = read_sql(f"ingest/{source.name}.sql")
+        con.execute(f"create or replace temp table checked as\n{validation}").fetchall()
+        read, quarantined, duplicate, loaded = _split(con, source, rel, now)
+        if rejected:  # CSV lines the parser could not split into the header's columns
+            con.execute(
+                """
+                insert into meta.quarantine
+                select ?, ?, line, 'CSV ' || lower(min(error_type)) || ': ' || min(error_message),
+                       min(csv_line), ?
+                from incoming_rejects group by line
+                """,
+                [source.name, rel, now],
+            ).fetchall()
+            read += rejected
+            quarantined += rejected
+    con.execute(
+        "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [source.name, rel, digest, size, read, loaded, quarantined, duplicate, now],
+    ).fetchall()
+    return read, loaded, quarantined, duplicate
+
+
+def _split(
+    con: duckdb.DuckDBPyConnection, source: Source, rel: str, now: object
+) -> tuple[int, int, int, int]:
+    """Route the validated rows of `checked`; return (read, quarantined, duplicate, loaded)."""
+    id_col = source.columns[0]
+    con.execute(
+        "insert into meta.quarantine "
+        "select ?, ?, _row, _reason, _record, ? from checked where _reason is not null",
+        [source.name, rel, now],
+    ).fetchall()
+    # The first copy of an event id wins: earlier files (loaded before), then the earlier row.
+    con.execute(
+        f"""
+        create or replace temp table ranked as
+        select *,
+            row_number() over (partition by trim({id_col}) order by _row) > 1
+            or exists (select 1 from {source.table} as r where trim(r.{id_col}) = trim(c.{id_col}))
+            as _is_duplicate
+        from checked as c
+        where _reason is null
+        """
+    ).fetchall()
+    con.execute(
+        "insert into meta.duplicates "
+        f"select ?, ?, _row, trim({id_col}), ? from ranked where _is_duplicate",
+        [source.name, rel, now],
+    ).fetchall()
+    columns = ", ".join(source.columns)
+    con.execute(
+        f"insert into {source.table} "
+        f"select {columns}, occurred_at_utc, ?, _row, ? from ranked where not _is_duplicate",
+        [rel, now],
+    ).fetchall()
+    read, quarantined, duplicate = con.execute(
+        "select count(*), count(_reason), "
+        "(select count(*) from ranked where _is_duplicate) from checked"
+    ).fetchone()
+    return read, quarantined, duplicate, read - quarantined - duplicate

@@ -1,0 +1,133 @@
+"""The DuckDB warehouse: connection settings, configuration tables, and running SQL models.
+
+Settings reach SQL two ways, never by formatting values into SQL text:
+- scalars as named parameters (`$inactivity_timeout_seconds`), bound at execution;
+- lists (junk identifiers, channel source lists) as small tables in the `config` schema,
+  rewritten from `funnel.yaml` on every connection, which the models join like any table.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from funnel.config import FunnelConfig
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+SCHEMAS = ("config", "meta", "raw", "staging", "intermediate", "marts")
+LAYER_SCHEMAS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+def connection_config(cfg: FunnelConfig) -> dict[str, Any]:
+    """DuckDB settings for every connection: the operator's resource limits."""
+    settings: dict[str, Any] = {}
+    wh = cfg.warehouse
+    if wh.memory_limit:
+        settings["memory_limit"] = wh.memory_limit
+    if wh.threads:
+        settings["threads"] = wh.threads
+    if wh.temp_directory:
+        settings["temp_directory"] = wh.temp_directory
+    return settings
+
+
+def connect(database: Path | str, cfg: FunnelConfig) -> duckdb.DuckDBPyConnection:
+    """A prepared read-write connection (for tests and tools; Dagster uses its resource)."""
+    con = duckdb.connect(str(database), config=connection_config(cfg))
+    prepare(con, cfg)
+    return con
+
+
+def prepare(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> None:
+    """Set UTC, create the schemas, write the config tables and macros the SQL models use."""
+    con.execute("set TimeZone = 'UTC'")  # every *_at column is UTC
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+    _write_config_tables(con, cfg)
+    for path in sorted((SQL_DIR / "macros").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> None:
+    ch, ident = cfg.channels, cfg.identity
+    tables: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
+        "junk_values": ("value varchar", [(v.strip().lower(),) for v in ident.junk_values]),
+        "junk_email_patterns": (
+            "pattern varchar",
+            [(p.strip().lower(),) for p in ident.junk_email_patterns],
+        ),
+        "channel_sources": (
+            "source varchar, category varchar",
+            [(s.lower(), "search") for s in ch.search_sources]
+            + [(s.lower(), "social") for s in ch.social_sources]
+            + [(s.lower(), "video") for s in ch.video_sources]
+            + [(s.lower(), "shopping") for s in ch.shopping_sources],
+        ),
+        "internal_hosts": ("host varchar", [(h.lower(),) for h in ch.internal_hosts]),
+        "conversion_events": ("event_name varchar", [(e,) for e in cfg.sessions.conversion_events]),
+    }
+    con.execute("begin transaction")
+    for name, (columns, rows) in tables.items():
+        con.execute(f"create or replace table config.{name} ({columns})")
+        if rows:
+            marks = ", ".join("?" for _ in rows[0])
+            con.executemany(f"insert into config.{name} values ({marks})", rows)
+    con.execute("commit")
+
+
+def sql_params(cfg: FunnelConfig) -> dict[str, Any]:
+    """Scalar settings available to every SQL model as `$name`."""
+    s, ident = cfg.sessions, cfg.identity
+    return {
+        "inactivity_timeout_seconds": s.inactivity_timeout,
+        "max_session_seconds": s.max_duration,
+        "engaged_min_seconds": s.engaged_min_duration,
+        "engaged_min_page_views": s.engaged_min_page_views,
+        "max_customers_per_identifier": ident.max_customers_per_identifier,
+    }
+
+
+def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The subset of `params` a statement references (DuckDB rejects unused ones)."""
+    names = set(_PARAM.findall(sql))
+    missing = names - params.keys()
+    if missing:
+        raise KeyError(f"SQL references unknown parameters: {sorted(missing)}")
+    return {name: params[name] for name in names}
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> None:
+    con.execute(sql, bind(sql, params) or None).fetchall()
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    table: str
+    rows: int
+    seconds: float
+
+
+def model_path(layer: str, name: str) -> Path:
+    return SQL_DIR / layer / f"{name}.sql"
+
+
+def run_model(
+    con: duckdb.DuckDBPyConnection, layer: str, name: str, params: dict[str, Any]
+) -> ModelRun:
+    """Rebuild `<layer>.<name>` from `sql/<layer>/<name>.sql` (a single SELECT)."""
+    table = f"{LAYER_SCHEMAS[layer]}.{name}"
+    select = model_path(layer, name).read_text(encoding="utf-8")
+    started = time.perf_counter()
+    execute(con, f"create or replace table {table} as\n{select}", params)
+    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    return ModelRun(table, rows, time.perf_counter() - started)
+
+
+def read_sql(relative: str) -> str:
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
