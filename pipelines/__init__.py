@@ -1,0 +1,1 @@
+"""Dagster wiring of the journey-funnel pipeline: assets, checks, jobs, schedules, sensors."""

@@ -1,0 +1,1 @@
+"""Assets by layer: raw (ingest), staging, intermediate (identity, sessions), marts."""

@@ -1,0 +1,45 @@
+"""Staging, intermediate and mart assets: one per SQL model in `sql/<layer>/`.
+
+Each asset rebuilds its table from its SQL file; its description is the file's leading comment
+and its dependencies are the tables the SQL reads.
+"""
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+
+from funnel.models import Model, discover_models
+from funnel.warehouse import run_model
+from pipelines.resources import WarehouseResource
+
+# Tables written by a Python asset rather than by their own SQL model.
+PRODUCED_BY = {
+    ("intermediate", "int_identity__hubs"): ("intermediate", "int_identity__components"),
+}
+
+
+def table_key(schema: str, table: str) -> AssetKey:
+    return AssetKey(list(PRODUCED_BY.get((schema, table), (schema, table))))
+
+
+def sql_model_asset(model: Model) -> AssetsDefinition:
+    deps = list(dict.fromkeys(table_key(*ref) for ref in model.references))
+
+    @asset(
+        name=model.name,
+        key_prefix=[model.layer],
+        group_name=model.layer,
+        deps=deps,
+        description=model.description,
+        kinds={"duckdb", "sql"},
+    )
+    def _model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        with warehouse.connect() as con:
+            run = run_model(con, model.layer, model.name, warehouse.params)
+        context.log.info(f"{run.table}: {run.rows} rows in {run.seconds:.2f}s")
+        return MaterializeResult(
+            metadata={"dagster/row_count": run.rows, "seconds": round(run.seconds, 3)}
+        )
+
+    return _model
+
+
+model_assets = [sql_model_asset(m) for m in discover_models()]

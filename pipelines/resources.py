@@ -1,0 +1,56 @@
+"""The warehouse resource: where the inbox, the DuckDB file and funnel.yaml are."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster import ConfigurableResource
+from dagster_duckdb import DuckDBResource
+
+from funnel.config import FunnelConfig, load_config
+from funnel.warehouse import connection_config, prepare, sql_params
+
+DEFAULT_INBOX = "data/sample"
+DEFAULT_WAREHOUSE = "data/warehouse/funnel.duckdb"
+DEFAULT_CONFIG = "funnel.yaml"
+
+
+class WarehouseResource(ConfigurableResource):
+    """The DuckDB warehouse a run writes, the inbox it reads and the funnel.yaml it follows."""
+
+    database: str = DEFAULT_WAREHOUSE
+    inbox: str = DEFAULT_INBOX
+    config_path: str | None = DEFAULT_CONFIG
+
+    @classmethod
+    def from_env(cls) -> "WarehouseResource":
+        """Settings for `dagster dev` and deployments: FUNNEL_WAREHOUSE, FUNNEL_INBOX, FUNNEL_CONFIG."""
+        return cls(
+            database=os.environ.get("FUNNEL_WAREHOUSE", DEFAULT_WAREHOUSE),
+            inbox=os.environ.get("FUNNEL_INBOX", DEFAULT_INBOX),
+            config_path=os.environ.get("FUNNEL_CONFIG", DEFAULT_CONFIG),
+        )
+
+    @property
+    def config(self) -> FunnelConfig:
+        return load_config(self.config_path)  # a small file: read fresh on every use
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return sql_params(self.config)
+
+    @property
+    def inbox_path(self) -> Path:
+        return Path(self.inbox)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection, prepared (UTC, schemas, config tables, macros)."""
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        duck = DuckDBResource(database=self.database, connection_config=connection_config(self.config))
+        with duck.get_connection() as con:
+            prepare(con, self.config)
+            yield con

@@ -1,0 +1,34 @@
+-- Each record's customer.
+-- Grain: one row per (source, event_id). Primary key: (source, event_id).
+-- A record belongs to the customer of its first identifier (by `priority`) that is not a hub;
+-- all of a record's non-hub identifiers are linked by the record itself, so they agree. A record
+-- whose identifiers are all hubs belongs to its first hub's own customer (`via_hub`).
+with observations as (
+    select * from intermediate.int_identity__observations
+),
+
+customers as (
+    select * from intermediate.int_identity__customers
+),
+
+ranked as (
+    select
+        o.source,
+        o.event_id,
+        c.customer_id,
+        c.is_hub,
+        row_number() over (
+            partition by o.source, o.event_id order by c.is_hub, o.priority
+        ) as choice
+    from observations as o
+    inner join customers as c
+        on c.identifier_type = o.identifier_type and c.identifier_value = o.identifier_value
+)
+
+select
+    cast(source as varchar) as source,
+    cast(event_id as varchar) as event_id,
+    cast(customer_id as varchar) as customer_id,
+    cast(is_hub as boolean) as via_hub
+from ranked
+where choice = 1

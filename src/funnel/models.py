@@ -1,0 +1,65 @@
+"""The SQL models under `sql/<layer>/`: their names, documentation and dependencies.
+
+A model file holds one SELECT; the runner materializes it as the table `<layer>.<name>`. Its
+leading comment is its documentation (shown in the Dagster UI), and the tables it reads
+(`raw.*`, `staging.*`, `intermediate.*`, `marts.*`) are its dependencies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from funnel.warehouse import SQL_DIR
+
+LAYERS = ("staging", "intermediate", "marts")
+_REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z0-9_]+)\b")
+
+
+@dataclass(frozen=True)
+class Model:
+    layer: str
+    name: str
+
+    @property
+    def path(self) -> Path:
+        return SQL_DIR / self.layer / f"{self.name}.sql"
+
+    @property
+    def table(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    @cached_property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def description(self) -> str:
+        lines = []
+        for line in self.sql.splitlines():
+            if not line.startswith("--"):
+                break
+            lines.append(line[2:].strip())
+        return "\n".join(lines)
+
+    @property
+    def references(self) -> list[tuple[str, str]]:
+        """(schema, table) pairs this model reads, in order of first mention."""
+        seen: dict[tuple[str, str], None] = {}
+        for match in _REFERENCE.finditer(_strip_comments(self.sql)):
+            seen.setdefault((match[1], match[2]), None)
+        return list(seen)
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def discover_models() -> list[Model]:
+    return [
+        Model(layer, path.stem)
+        for layer in LAYERS
+        for path in sorted((SQL_DIR / layer).glob("*.sql"))
+    ]
