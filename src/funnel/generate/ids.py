@@ -30,3 +30,11 @@ class IdFactory:
     def number(self, prefix: str, digits: int) -> str:
         low = 10 ** (digits - 1)
         return self._unique(lambda: f"{prefix}{self._rng.randrange(low, 10 * low)}")
+
+    def event_id(self, source: str) -> str:
+        """A fresh event id in the style of the source's exports."""
+        if source == "web":
+            return self.hex("ajs-", 24)
+        if source == "email":
+            return self.hex("sg-", 16)
+        return self.number("", 12)

@@ -157,6 +157,7 @@ class WebRenderer:
         self.people = {p.person_id: p for p in pop.people}
         self.rows: list[Row] = []
         self.signup_at: dict[str, datetime] = {}  # when each person's sign-up identify happened
+        self.landings: dict[tuple[str, str], str] = {}  # (person, utm_campaign) -> landing URL
 
     def render(self) -> list[Row]:
         # Owned devices first, in person order, so a sign-up is known before a login elsewhere.
@@ -266,6 +267,8 @@ class WebRenderer:
                 url = SITE + path
                 if not page and campaign:
                     url += "?" + utm_query(campaign)
+                    if visit.campaign is not None:
+                        self.landings[(person.person_id, visit.campaign)] = url
                 page = {
                     "url": url,
                     "path": path,
@@ -276,7 +279,7 @@ class WebRenderer:
                 user = person.user_id
                 if step.name == "signup":
                     self.signup_at[person.person_id] = at
-            event: dict[str, Any] = {"messageId": self.ids.hex("ajs-", 24), "type": step.kind}
+            event: dict[str, Any] = {"messageId": self.ids.event_id("web"), "type": step.kind}
             if step.kind == "page":
                 event["name"] = step.name
             elif step.kind == "track":
@@ -342,10 +345,15 @@ def _page_at(steps: list[Step], index: int) -> list[Step]:
     return steps
 
 
-def build_web(
-    pop: Population, rng: random.Random, ids: IdFactory
-) -> tuple[list[Row], dict[str, datetime]]:
-    """All valid web events, and when each identified person signed up."""
+@dataclass
+class WebResult:
+    rows: list[Row]
+    signup_at: dict[str, datetime]  # person -> time of the sign-up identify
+    landings: dict[tuple[str, str], str]  # (person, utm_campaign) -> landing URL of the click
+
+
+def build_web(pop: Population, rng: random.Random, ids: IdFactory) -> WebResult:
+    """All valid web events, with what the CRM and e-mail renderers need to stay consistent."""
     renderer = WebRenderer(pop, rng, ids)
     rows = renderer.render()
-    return rows, renderer.signup_at
+    return WebResult(rows, renderer.signup_at, renderer.landings)

@@ -1,0 +1,151 @@
+"""Identity resolution rules on hand-made identifier graphs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import CRM_COLUMNS, EMAIL_COLUMNS, Pipeline, crm, mail, web, write_csv, write_jsonl
+
+
+def customer_of(pipeline: Pipeline, identifier_type: str, value: str) -> str:
+    rows = pipeline.query(
+        "select customer_id from marts.customer_identifiers "
+        "where identifier_type = ? and identifier_value = ?",
+        [identifier_type, value],
+    )
+    assert rows, f"{identifier_type} {value!r} not resolved"
+    return rows[0][0]
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    pipeline = Pipeline(tmp_path_factory.mktemp("identity"))
+    events = [
+        # chain: device -> user id + e-mail (identify) -> CRM contact (by e-mail) -> e-mail events
+        web("w-chain-1", 0, anon="a-chain"),
+        web("w-chain-2", 60, anon="a-chain", user="u-chain", type="identify",
+            email=" Chain@Shop.IO "),
+        # junk: two strangers whose identify calls carry junk ids must stay apart
+        web("w-junk-1", 0, anon="a-junk-1", user="null", type="identify",
+            email="test@example.com"),
+        web("w-junk-2", 0, anon="a-junk-2", user="null", type="identify",
+            email="test@example.com"),
+        # a device shared by three users: a hub
+        *[web(f"w-shared-{i}", i * 100, anon="shared", user=f"s{i}", type="identify",
+              email=f"s{i}@shop.io") for i in (1, 2, 3)],
+        *[web(f"w-own-{i}", 5000 + i, anon=f"own-{i}", user=f"s{i}") for i in (1, 2, 3)],
+        web("w-shared-anon", 9000, anon="shared"),
+        # a device shared by two users: within the default tolerance of 2, merged
+        *[web(f"w-pair-{i}", i * 100, anon="pair", user=f"p{i}", type="identify",
+              email=f"p{i}@shop.io") for i in (1, 2)],
+        # users behind a support mailbox, each with their own device
+        *[web(f"w-v{i}", 0, anon=f"dev-v{i}", user=f"v{i}") for i in (1, 2, 3)],
+    ]  # fmt: skip
+    write_jsonl(pipeline.inbox / "web" / "events.jsonl", events)
+    activities = [
+        crm("c-chain", 120, "contact_created", contact_id="k-chain", email="chain@shop.io"),
+        *[crm(f"c-sup-{i}", 0, "ticket_opened", contact_id=f"k-sup-{i}",
+              email="support@acme-corp.io", user_id=f"v{i}") for i in (1, 2, 3)],
+    ]  # fmt: skip
+    write_csv(pipeline.inbox / "crm" / "activities.csv", CRM_COLUMNS, activities)
+    write_csv(
+        pipeline.inbox / "email" / "events.csv",
+        EMAIL_COLUMNS,
+        [mail("e-chain", 200, "CHAIN@shop.io ", "open")],
+    )
+    pipeline.run()
+    return pipeline
+
+
+def test_chain_web_email_crm_is_one_customer(graph: Pipeline) -> None:
+    ids = {
+        customer_of(graph, "anonymous_id", "a-chain"),
+        customer_of(graph, "user_id", "u-chain"),
+        customer_of(graph, "email", "chain@shop.io"),
+        customer_of(graph, "contact_id", "k-chain"),
+    }
+    assert len(ids) == 1
+    (customer,) = ids
+    by_source = graph.query(
+        "select source, count(*) from marts.events where customer_id = ? group by 1 order by 1",
+        [customer],
+    )
+    assert by_source == [("crm", 1), ("email", 1), ("web", 2)]
+
+
+def test_junk_identifiers_never_link(graph: Pipeline) -> None:
+    assert customer_of(graph, "anonymous_id", "a-junk-1") != customer_of(
+        graph, "anonymous_id", "a-junk-2"
+    )
+    junk = graph.query(
+        "select identifier_value from marts.customer_identifiers "
+        "where identifier_value in ('null', 'test@example.com')"
+    )
+    assert junk == []
+
+
+def test_shared_device_is_a_hub_and_links_nobody(graph: Pipeline) -> None:
+    users = {customer_of(graph, "user_id", f"s{i}") for i in (1, 2, 3)}
+    assert len(users) == 3
+    assert graph.query(
+        "select identifier_type, identifier_value, customers_joined from marts.identity_hubs "
+        "where identifier_value = 'shared'"
+    ) == [("anonymous_id", "shared", 3)]
+    # each user keeps their own device and e-mail
+    for i in (1, 2, 3):
+        assert customer_of(graph, "anonymous_id", f"own-{i}") == customer_of(graph, "user_id", f"s{i}")
+        assert customer_of(graph, "email", f"s{i}@shop.io") == customer_of(graph, "user_id", f"s{i}")
+    # identified events on the shared device go to the user; anonymous ones to the hub itself
+    hub = customer_of(graph, "anonymous_id", "shared")
+    assert graph.scalar("select customer_id from marts.events where event_id = 'w-shared-2'") == (
+        customer_of(graph, "user_id", "s2")
+    )
+    assert graph.scalar("select customer_id from marts.events where event_id = 'w-shared-anon'") == hub
+    assert graph.scalar("select is_hub from marts.customers where customer_id = ?", [hub]) is True
+
+
+def test_support_mailbox_is_a_hub(graph: Pipeline) -> None:
+    assert graph.query(
+        "select customers_joined from marts.identity_hubs where identifier_value = 'support@acme-corp.io'"
+    ) == [(3,)]
+    contacts = {customer_of(graph, "contact_id", f"k-sup-{i}") for i in (1, 2, 3)}
+    assert len(contacts) == 3
+    for i in (1, 2, 3):
+        assert customer_of(graph, "contact_id", f"k-sup-{i}") == customer_of(graph, "user_id", f"v{i}")
+
+
+def test_two_users_on_one_device_are_within_the_default_tolerance(graph: Pipeline) -> None:
+    assert customer_of(graph, "user_id", "p1") == customer_of(graph, "user_id", "p2")
+    assert graph.query("select * from marts.identity_hubs where identifier_value = 'pair'") == []
+
+
+def test_tolerance_is_configurable(tmp_path) -> None:
+    pipeline = Pipeline(tmp_path)
+    pipeline.configure("identity:\n  max_customers_per_identifier: 1\n")
+    write_jsonl(
+        pipeline.inbox / "web" / "e.jsonl",
+        [web(f"w{i}", i, anon="pair", user=f"p{i}", type="identify", email=f"p{i}@shop.io")
+         for i in (1, 2)],
+    )  # fmt: skip
+    pipeline.run()
+    assert customer_of(pipeline, "user_id", "p1") != customer_of(pipeline, "user_id", "p2")
+    assert pipeline.query("select identifier_value, customers_joined from marts.identity_hubs") == [
+        ("pair", 2)
+    ]
+
+
+def test_customer_id_is_stable_as_a_customer_grows(tmp_path) -> None:
+    pipeline = Pipeline(tmp_path)
+    write_jsonl(pipeline.inbox / "web" / "day1.jsonl", [web("g1", 0, anon="grow")])
+    pipeline.run()
+    expected = "cus_" + hashlib.md5(b"anonymous_id:grow").hexdigest()[:16]
+    assert customer_of(pipeline, "anonymous_id", "grow") == expected
+    write_jsonl(
+        pipeline.inbox / "web" / "day2.jsonl",
+        [web("g2", 100, anon="grow", user="g-user", type="identify", email="g@shop.io")],
+    )
+    pipeline.run()
+    assert {customer_of(pipeline, t, v) for t, v in [
+        ("anonymous_id", "grow"), ("user_id", "g-user"), ("email", "g@shop.io")
+    ]} == {expected}  # fmt: skip
