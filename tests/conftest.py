@@ -12,10 +12,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import ExecuteInProcessResult
 
-from pipelines.definitions import build_definitions
 from pipelines.resources import WarehouseResource
+from pipelines.run import failure_lines, run_job
 
 T0 = datetime(2026, 8, 3, 9, 0, 0, tzinfo=UTC)
 
@@ -120,13 +120,9 @@ class Pipeline:
             inbox=str(self.inbox),
             config_path=str(self.config_path) if self.config_path else None,
         )
-        job = build_definitions(resource).resolve_job_def("funnel")
-        with DagsterInstance.ephemeral() as instance:
-            result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = run_job(resource, log_level="ERROR")
         if expect_success:
-            assert result.success, [
-                e.event_specific_data for e in result.all_events if e.is_failure
-            ]
+            assert result.success, failure_lines(result)
         return result
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:

@@ -10,18 +10,8 @@ from funnel.models import Model, discover_models
 from funnel.warehouse import run_model
 from pipelines.resources import WarehouseResource
 
-# Tables written by a Python asset rather than by their own SQL model.
-PRODUCED_BY = {
-    ("intermediate", "int_identity__hubs"): ("intermediate", "int_identity__components"),
-}
-
-
-def table_key(schema: str, table: str) -> AssetKey:
-    return AssetKey(list(PRODUCED_BY.get((schema, table), (schema, table))))
-
-
 def sql_model_asset(model: Model) -> AssetsDefinition:
-    deps = list(dict.fromkeys(table_key(*ref) for ref in model.references))
+    deps = [AssetKey(list(ref)) for ref in model.references]
 
     @asset(
         name=model.name,

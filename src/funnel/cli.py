@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--inbox", default="data/sample", help="folder with web/, crm/, email/")
     run.add_argument("--warehouse", default="data/warehouse/funnel.duckdb")
     run.add_argument("--config", help="settings file (default: funnel.yaml if present)")
+    run.add_argument(
+        "--log-level",
+        default="CRITICAL",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        help="Dagster's log level (default: only this command's own summary or errors)",
+    )
 
     gen = commands.add_parser("generate", help="write synthetic exports with planted truth")
     gen.add_argument("--customers", type=int, default=2000)
@@ -40,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
-            return run_pipeline(Path(args.inbox), Path(args.warehouse), args.config)
+            return run_pipeline(
+                Path(args.inbox), Path(args.warehouse), args.config, args.log_level
+            )
         return generate(args)
     except (ConfigError, FileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -48,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_pipeline(
-    inbox: Path, warehouse: Path, config: str | None, log_level: str = "WARNING"
+    inbox: Path, warehouse: Path, config: str | None, log_level: str = "CRITICAL"
 ) -> int:
     """Run the Dagster job in process, exactly as the schedule does, then print a summary."""
     config_path = config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None)
@@ -56,34 +64,17 @@ def run_pipeline(
     if not inbox.is_dir():
         raise FileError(f"{inbox}: inbox folder not found (it holds web/, crm/ and email/)")
 
-    from dagster import DagsterInstance
-
-    from pipelines.definitions import build_definitions
     from pipelines.resources import WarehouseResource
+    from pipelines.run import failure_lines, run_job
 
-    resource = WarehouseResource(
-        database=str(warehouse), inbox=str(inbox), config_path=config_path
-    )
-    job = build_definitions(resource).resolve_job_def("funnel")
+    resource = WarehouseResource(database=str(warehouse), inbox=str(inbox), config_path=config_path)
     started = time.perf_counter()
-    with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
+    result = run_job(resource, log_level)
     seconds = time.perf_counter() - started
     if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        checks = [
-            f"{e.asset_check_evaluation_data.asset_key.to_user_string()}: "
-            f"{e.asset_check_evaluation_data.description}"
-            for e in result.all_events
-            if e.is_asset_check_evaluation and not e.asset_check_evaluation_data.passed
-        ]
-        print(f"run failed after {seconds:.1f}s; failed steps: {', '.join(failed) or 'none'}")
-        for line in checks:
-            print(f"  check failed: {line}")
+        print(f"run failed after {seconds:.1f}s:", file=sys.stderr)
+        for line in failure_lines(result):
+            print(f"  {line}", file=sys.stderr)
         return 1
     print(summary(warehouse, seconds))
     return 0

@@ -41,7 +41,9 @@ class _Contact:
         self.rows: list[Row] = []
 
     def later(self, low: timedelta, high: timedelta) -> datetime:
-        self.t += timedelta(seconds=self.rng.randint(int(low.total_seconds()), int(high.total_seconds())))
+        self.t += timedelta(
+            seconds=self.rng.randint(int(low.total_seconds()), int(high.total_seconds()))
+        )
         return self.t
 
     def emit(self, event_type: str, **fields: str) -> None:

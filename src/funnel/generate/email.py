@@ -13,7 +13,13 @@ from .records import Row
 from .timefmt import iso_s, unix_seconds
 
 COLUMNS = ("event_id", "email", "event", "timestamp", "campaign_id", "campaign_name", "url")
-_PATHS = ("/", "/products/smart-thermostat", "/products/hub-pro", "/pricing", "/blog/choosing-a-hub")
+_PATHS = (
+    "/",
+    "/products/smart-thermostat",
+    "/products/hub-pro",
+    "/pricing",
+    "/blog/choosing-a-hub",
+)
 
 
 def _seconds(at: datetime, low: int, high: int, rng: random.Random) -> datetime:
@@ -64,7 +70,9 @@ class _Subscriber:
         click = self.person.clicks.get(campaign.campaign_id)
         if click is not None:
             click = click.replace(microsecond=0)
-            opened = max(delivered + timedelta(seconds=1), click - timedelta(seconds=rng.randint(5, 7200)))
+            opened = max(
+                delivered + timedelta(seconds=1), click - timedelta(seconds=rng.randint(5, 7200))
+            )
             self.emit("open", opened, campaign)
             url = self.landings.get((pid, campaign.slug))
             self.emit("click", click, campaign, url or f"{SITE}/")

@@ -98,10 +98,8 @@ def _duplicate(
     origin = rng.choice(_valid(rows))
     copy = rows[origin].copy()
     copy.dup = True
-    if source == "web" and len(names) > 1:
-        target = files[names[rng.randrange(pick + 1, len(names))]]
-        target.insert(rng.randrange(len(target) + 1), copy)
-    elif source == "crm" and rng.random() < 0.5 and pick + 1 < len(names):
+    later = pick + 1 < len(names) and (source == "web" or (source == "crm" and rng.random() < 0.5))
+    if later:
         target = files[names[rng.randrange(pick + 1, len(names))]]
         target.insert(rng.randrange(len(target) + 1), copy)
     else:

@@ -34,7 +34,7 @@ class IdFactory:
     def event_id(self, source: str) -> str:
         """A fresh event id in the style of the source's exports."""
         if source == "web":
-            return self.hex("ajs-", 24)
+            return self.hex("ajs-", 16)
         if source == "email":
             return self.hex("sg-", 16)
         return self.number("", 12)

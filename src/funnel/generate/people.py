@@ -196,13 +196,17 @@ def _uniform_time(rng: random.Random, low: datetime, high: datetime) -> datetime
 
 
 def build_population(
-    customers: int, start: datetime, end: datetime, campaigns: list[Campaign], rng: random.Random
+    customers: int,
+    start: datetime,
+    end: datetime,
+    campaigns: list[Campaign],
+    rng: random.Random,
+    ids: IdFactory,
 ) -> Population:
     if customers < MIN_CUSTOMERS:
         raise ValueError(f"customers must be at least {MIN_CUSTOMERS}")
     if end - start < 7 * DAY:
         raise ValueError("days must be at least 7")
-    ids = IdFactory(rng)
     counts = {kind: max(KIND_MIN[kind], round(customers * share)) for kind, share in KIND_MIX}
     counts["web_anon"] -= sum(counts.values()) - customers
     plans = [kind for kind, _ in KIND_MIX for _ in range(counts[kind])]
@@ -217,7 +221,6 @@ def build_population(
         _plan_identity(person, rng, ids, start, end)
         people.append(person)
 
-    shared_users = _pick(rng, people, lambda p: p.plan in ("web", "web_email"), 3)
     support_users = _pick(rng, people, lambda p: p.plan == "web_crm", 3)
     by_id = {p.person_id: p for p in people}
     for pid in support_users:
@@ -226,6 +229,12 @@ def build_population(
     for person in people:
         if person.web:
             _plan_visits(person, rng, ids, start, end, campaigns)
+    shared_users = _pick(
+        rng,
+        people,
+        lambda p: p.plan in ("web", "web_email") and _signup(p).start < end - 5 * DAY,
+        3,
+    )
     shared = _device(ids, rng, owner=None, tracker=False)
     for pid in shared_users:
         _plan_shared_visits(by_id[pid], shared, rng, end)
@@ -292,17 +301,16 @@ def _plan_visits(
     person.devices = [_device(ids, rng, pid, rng.random() < 0.3) for _ in range(n_devices)]
     if person.identified:
         depth = rng.choices(range(4), weights=(15, 30, 25, 30))[0]
-        count = 3 + _geometric(rng, 0.28, 11)
+        count = 3 + _geometric(rng, 0.4, 10)
     else:
         depth = rng.choices(range(4), weights=(45, 30, 17, 8))[0]
         count = 1 + _geometric(rng, 0.5, 5)
     if depth == 3:
         repeat = rng.random() < (0.35 if person.identified else 0.1)
         person.web_orders = rng.choice((2, 2, 3)) if repeat else 1
-    last_start = max(person.first_at + 12 * HOUR, end - 3 * DAY)
-    times = [person.first_at] + sorted(
-        _uniform_time(rng, person.first_at + HOUR, last_start) for _ in range(count - 1)
-    )
+    last_start = max(person.first_at + 12 * HOUR, end - 12 * HOUR)
+    later = (_uniform_time(rng, person.first_at + HOUR, last_start) for _ in range(count - 1))
+    times = [person.first_at, *sorted(later)]
     levels = ("browse", "consider", "decide")
     visits = [
         Visit(t, pid, levels[rng.randrange(min(depth, 2) + 1)], weighted(rng, RETURNING))
@@ -313,6 +321,8 @@ def _plan_visits(
     signup = 0
     if person.identified:
         signup = rng.randrange(max(1, (count + 1) // 2))
+        if times[signup] > end - 4 * DAY:  # leave time for logins, CRM and e-mail afterwards
+            signup = 0
         visits[signup].intent = "signup"
         visits[signup].essential = True
         if n_devices == 2:
@@ -322,7 +332,11 @@ def _plan_visits(
             if not any(device_of[i] == 1 for i in range(signup + 1, count)):
                 device_of[-1] = 1
             # the second device must get a visit after the sign-up to be linked by a login
-            visits[max(i for i in range(count) if device_of[i] == 1)].essential = True
+            login = visits[max(i for i in range(count) if device_of[i] == 1)]
+            login.essential = True
+            if login.start > end - 2 * DAY:
+                low = visits[signup].start + HOUR
+                login.start = _uniform_time(rng, low, max(low + HOUR, end - 2 * DAY))
     eligible = [i for i in range(count) if i > signup or not person.identified]
     eligible = [i for i in eligible if visits[i].intent != "signup"]
     while len(eligible) < person.web_orders:
@@ -371,14 +385,17 @@ def _plan_clicks(
 
 def _plan_shared_visits(person: Person, shared: Device, rng: random.Random, end: datetime) -> None:
     """Each of the shared device's users logs in there a couple of times after signing up."""
-    signup = next(v for d in person.devices for v in d.visits if v.intent == "signup")
-    low = signup.start + DAY
+    low = _signup(person).start + DAY
     high = max(low + HOUR, end - 2 * DAY)
     for _ in range(2):
         channel = rng.choice(("Direct", "Organic Search"))
         visit = Visit(_uniform_time(rng, low, high), person.person_id, "consider", channel)
         visit.essential = True
         shared.visits.append(visit)
+
+
+def _signup(person: Person) -> Visit:
+    return next(v for d in person.devices for v in d.visits if v.intent == "signup")
 
 
 def _plant_session_edges(pop: Population, rng: random.Random) -> None:
@@ -432,9 +449,7 @@ def _long_start(device: Device) -> datetime:
 
 def _plant_junk(pop: Population, rng: random.Random) -> None:
     """Junk identifiers on rows that also carry a valid one; they must never link anyone."""
-    anonymous = [
-        v for p in pop.people if p.plan == "web_anon" for d in p.devices for v in d.visits
-    ]
+    anonymous = [v for p in pop.people if p.plan == "web_anon" for d in p.devices for v in d.visits]
     for i, visit in enumerate(rng.sample(anonymous, max(4, len(anonymous) // 150))):
         visit.junk_user_id = JUNK_USER_IDS[i % len(JUNK_USER_IDS)]
     after_signup = []

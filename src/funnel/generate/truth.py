@@ -24,13 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from .channels import classify
-from .people import JUNK_EMAILS, JUNK_USER_IDS, Population
+from .people import JUNK_EMAILS, JUNK_USER_IDS, SUPPORT_MAILBOX, Population
 from .records import Row
 from .timefmt import iso_ms
 from .writers import write_csv
 
 TIMEOUT = timedelta(minutes=30)
 CHUNK_MS = 24 * 3_600_000
+TRUTH_FILES = (
+    "identifiers.csv", "hubs.csv", "people.csv", "sessions.csv", "orders.csv", "journeys.csv",
+    "bad_rows.csv", "duplicates.csv",
+)  # fmt: skip
 STAGES = ("awareness", "consideration", "decision", "purchase", "retention", "advocacy")
 _CONSIDER_EVENTS = {"Product Viewed", "Product List Viewed", "Products Searched"}
 _CONSIDER_PAGES = {"Pricing", "Product", "Blog Post"}
@@ -91,7 +95,9 @@ def _session(anon: str, chunk: list[Row], split: bool) -> dict[str, Any]:
         "ended_at": _ts(chunk[-1].at),
         "events": len(chunk),
         "page_views": sum(r.data["type"] == "page" for r in chunk),
-        "channel": classify(campaign.get("source"), campaign.get("medium"), first["page"]["referrer"]),
+        "channel": classify(
+            campaign.get("source"), campaign.get("medium"), first["page"]["referrer"]
+        ),
         "landing_path": first["page"]["path"],
         "is_split": "true" if split else "false",
         "_person": chunk[0].person_id,
@@ -165,7 +171,7 @@ def write_truth(
     folder.mkdir(parents=True, exist_ok=True)
     hubs = {
         ("anonymous_id", pop.shared_device.anonymous_id),
-        ("email", _clean(pop.support_mailbox, email=True) or ""),
+        ("email", SUPPORT_MAILBOX),
     }
     rows = [r for source in ("web", "crm", "email") for r in valid[source]]
 
@@ -219,7 +225,14 @@ def write_truth(
             channel = person.channel if "crm" in present else ""
         bought = purchases.get(pid, [])
         people_rows.append(
-            [pid, kind, channel, _ts(first_touch[pid]), len(bought), _money(sum(c for _, c in bought))]
+            [
+                pid,
+                kind,
+                channel,
+                _ts(first_touch[pid]),
+                len(bought),
+                _money(sum(c for _, c in bought)),
+            ]
         )
 
     orders = [
@@ -252,8 +265,10 @@ def write_truth(
             people_rows,
         ),
         "sessions.csv": (
-            ["anonymous_id", "started_at", "ended_at", "events", "page_views", "channel"]
-            + ["landing_path", "is_split"],
+            [
+                *("anonymous_id", "started_at", "ended_at", "events", "page_views", "channel"),
+                *("landing_path", "is_split"),
+            ],
             [[s[k] for k in list(s)[:8]] for s in session_rows],
         ),
         "orders.csv": (["person_id", "order_id", "occurred_at", "revenue"], orders),

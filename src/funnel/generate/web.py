@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .channels import SITE, campaign_for, classify, has_utm, referrer_for, utm_query
@@ -83,7 +83,7 @@ def _product_steps(rng: random.Random, count: int) -> list[Step]:
 
 def _browse(rng: random.Random) -> list[Step]:
     steps = [Step("page", "Blog Post", rng.choice(POSTS)) if rng.random() < 0.5 else _home()]
-    for _ in range(rng.choice((0, 0, 1, 2, 3))):
+    for _ in range(rng.choice((0, 1, 2, 2, 3))):
         pick = rng.random()
         if pick < 0.4:
             steps.append(Step("page", "Blog Post", rng.choice(POSTS)))
@@ -110,7 +110,9 @@ def _consider(rng: random.Random) -> list[Step]:
         steps = [Step("page", "Blog Post", rng.choice(POSTS))]
     if steps and rng.random() < 0.25:
         steps.append(Step("track", "Products Searched"))
-    steps += _product_steps(rng, rng.choice((1, 1, 2, 3)))
+    steps += _product_steps(rng, rng.choice((1, 2, 2, 3)))
+    if rng.random() < 0.3:
+        steps.append(Step("page", "Blog Post", rng.choice(POSTS)))
     if rng.random() < 0.4:
         steps.append(Step("page", "Pricing"))
     return steps
@@ -209,8 +211,9 @@ class WebRenderer:
             exact = count - after - 1
             first = max(1, exact // 2)
             times = self._burst(start, first)
-            times += self._burst(at_ms(start, self.rng.randrange(3 * 3_600_000, 8 * 3_600_000)),
-                                 exact - first)
+            times += self._burst(
+                at_ms(start, self.rng.randrange(3 * 3_600_000, 8 * 3_600_000)), exact - first
+            )
             times.append(start + DAY)
             late = at_ms(start + DAY, self.rng.randrange(40 * 60_000, 3 * 3_600_000))
             return times + self._burst(late, after)
@@ -241,7 +244,7 @@ class WebRenderer:
     ) -> tuple[str | None, datetime]:
         rng = self.rng
         if visit.long:
-            steps = steps + [_home(), *_consider(rng)]
+            steps = [*steps, _home(), *_consider(rng)]
             steps.insert(len(steps) // 2, Step("page", "Pricing"))
         if len(steps) < 2 and (visit.inner_gap is not None or visit.long):
             steps.append(_home())
@@ -304,7 +307,9 @@ class WebRenderer:
                 context["sessionId"] = session_id
             event["context"] = context
             if step.kind == "identify":
-                email = visit.junk_email if step.name == "junk" else raw_email(person.email, rng, 0.3)
+                email = (
+                    visit.junk_email if step.name == "junk" else raw_email(person.email, rng, 0.3)
+                )
                 event["traits"] = {"email": email}
             self.rows.append(Row("web", at, event, person.person_id))
         return user, times[-1]

@@ -1,0 +1,74 @@
+"""funnel.yaml: defaults, partial files, and errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from funnel.config import ConfigError, FunnelConfig, load_config, parse_duration
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30m", 1800), ("24h", 86400), ("10s", 10), ("14d", 1209600), (90, 90)]
+)
+def test_durations(text: str | int, seconds: int) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["30", "30 minutes", "-5m", "0s", "1w", True])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_missing_file_means_defaults() -> None:
+    cfg = load_config(None)
+    assert cfg.sessions.inactivity_timeout == 1800
+    assert cfg.sessions.max_duration == 86400
+    assert cfg.identity.max_customers_per_identifier == 2
+
+
+def test_repository_config_is_valid_and_matches_the_defaults() -> None:
+    assert load_config(REPO / "funnel.yaml") == FunnelConfig()
+
+
+def test_a_file_with_one_section_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "funnel.yaml"
+    path.write_text("sessions:\n  inactivity_timeout: 45m\n")
+    cfg = load_config(path)
+    assert cfg.sessions.inactivity_timeout == 2700
+    assert cfg.identity == FunnelConfig().identity
+
+
+def test_an_empty_file_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "funnel.yaml"
+    path.write_text("")
+    assert load_config(path) == FunnelConfig()
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("sesions:\n  inactivity_timeout: 30m\n", ["funnel.yaml", "sesions", "unknown key"]),
+        ("sessions:\n  timeout: 30m\n", ["sessions.timeout", "unknown key"]),
+        ("sessions:\n  inactivity_timeout: soon\n", ["sessions.inactivity_timeout", "soon"]),
+        ("identity:\n  max_customers_per_identifier: 0\n", ["max_customers_per_identifier"]),
+        ("- a\n- b\n", ["top level must be a mapping"]),
+        ("sessions: [unclosed\n", ["not valid YAML"]),
+    ],
+)
+def test_errors_name_the_file_and_key(tmp_path: Path, text: str, names: list[str]) -> None:
+    path = tmp_path / "funnel.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    for name in names:
+        assert name in str(info.value)
+
+
+def test_a_named_but_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")

@@ -1,0 +1,95 @@
+"""The Dagster code location: what `dagster dev -w workspace.yaml` shows."""
+
+from __future__ import annotations
+
+from dagster import AssetKey
+
+from pipelines.definitions import defs
+from funnel.schemas import TABLE_SCHEMAS
+
+# The asset graph: each asset and what it depends on. A rename or a new edge shows up here.
+GRAPH = {
+    "raw/web_events": set(),
+    "raw/crm_events": set(),
+    "raw/email_events": set(),
+    "staging/stg_web__events": {"raw/web_events"},
+    "staging/stg_crm__activities": {"raw/crm_events"},
+    "staging/stg_email__events": {"raw/email_events"},
+    "intermediate/int_identity__observations": {
+        "staging/stg_web__events", "staging/stg_crm__activities", "staging/stg_email__events",
+    },
+    "intermediate/int_identity__nodes": {"intermediate/int_identity__observations"},
+    "intermediate/int_identity__edges": {
+        "intermediate/int_identity__observations", "intermediate/int_identity__nodes",
+    },
+    "intermediate/int_identity__components": {
+        "intermediate/int_identity__nodes", "intermediate/int_identity__edges",
+    },
+    "intermediate/int_identity__hubs": {
+        "intermediate/int_identity__nodes", "intermediate/int_identity__edges",
+    },
+    "intermediate/int_identity__customers": {
+        "intermediate/int_identity__nodes", "intermediate/int_identity__components",
+        "intermediate/int_identity__hubs",
+    },
+    "intermediate/int_identity__event_customers": {
+        "intermediate/int_identity__observations", "intermediate/int_identity__customers",
+    },
+    "intermediate/int_web__sessionized": {
+        "staging/stg_web__events", "intermediate/int_identity__event_customers",
+    },
+    "intermediate/int_sessions__channels": {"intermediate/int_web__sessionized"},
+    "marts/customer_identifiers": {"intermediate/int_identity__customers"},
+    "marts/identity_hubs": {
+        "intermediate/int_identity__hubs", "intermediate/int_identity__customers",
+    },
+    "marts/sessions": {"intermediate/int_web__sessionized", "intermediate/int_sessions__channels"},
+    "marts/events": {
+        "intermediate/int_web__sessionized", "intermediate/int_sessions__channels",
+        "intermediate/int_identity__event_customers", "staging/stg_crm__activities",
+        "staging/stg_email__events",
+    },
+    "marts/customers": {
+        "intermediate/int_identity__customers", "marts/events", "marts/sessions",
+    },
+}  # fmt: skip
+
+
+def test_asset_graph_snapshot() -> None:
+    graph = defs.resolve_asset_graph()
+    actual = {
+        key.to_user_string(): {dep.to_user_string() for dep in graph.get(key).parent_keys}
+        for key in graph.get_all_asset_keys()
+    }
+    assert actual == GRAPH
+
+
+def test_groups_follow_the_layers() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).group_name == key.path[0]
+
+
+def test_every_asset_is_described() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).description, key
+
+
+def test_every_output_table_has_a_blocking_schema_check() -> None:
+    checks = {
+        spec.asset_key: spec
+        for checks_def in defs.asset_checks or []
+        for spec in checks_def.check_specs
+    }
+    for table in TABLE_SCHEMAS:
+        spec = checks[AssetKey(table.split("."))]
+        assert spec.blocking and spec.name == "pandera_schema"
+
+
+def test_job_schedule_and_sensor_run_the_same_job() -> None:
+    job = defs.resolve_job_def("funnel")
+    assert job.executor_def.name == "in_process"
+    assert defs.resolve_schedule_def("funnel_daily").job_name == "funnel"
+    assert defs.resolve_schedule_def("funnel_daily").cron_schedule == "0 6 * * *"
+    assert defs.resolve_sensor_def("funnel_inbox").job_name == "funnel"

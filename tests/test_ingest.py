@@ -1,0 +1,266 @@
+"""Ingest: every format, quarantine with file/row/reason, dedup, manifest, failing files."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import CRM_COLUMNS, EMAIL_COLUMNS, crm, mail, web, write_csv, write_jsonl
+
+from funnel.config import FunnelConfig
+from funnel.ingest import SOURCES, ingest_source
+from funnel.ingest.readers import FileError
+from funnel.warehouse import connect
+
+FLAT_WEB = [
+    "messageId", "type", "event", "name", "anonymousId", "userId", "timestamp",
+    "properties.revenue", "properties.order_id", "context.page.url", "context.page.path",
+    "context.campaign.source", "traits.email",
+]  # fmt: skip
+EVENTS = [
+    web("m1", 0, "a1", url="https://shop.example.com/p?x=1", campaign={"source": "google"}),
+    web("m2", 30, "a1", "u1", type="track", event="Order Completed",
+        properties={"revenue": 12.5, "order_id": "o-1"}),
+    web("m3", 60, "a1", "u1", type="identify", email=" Bob@Shop.io "),
+]  # fmt: skip
+
+
+def flatten(record: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        elif value is not None:
+            flat[f"{prefix}{key}"] = str(value)
+    return flat
+
+
+def write_flat(path: Path, records: list[dict]) -> Path:
+    rows = [flatten(r) for r in records]
+    if path.name.endswith(".parquet"):
+        table = pa.table({c: [r.get(c) for r in rows] for c in FLAT_WEB})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+        return path
+    write_csv(path.with_suffix("") if path.name.endswith(".gz") else path, FLAT_WEB, rows)
+    if path.name.endswith(".gz"):
+        plain = path.with_suffix("")
+        path.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+        plain.unlink()
+    return path
+
+
+@pytest.fixture
+def con(tmp_path):
+    with connect(tmp_path / "w.duckdb", FunnelConfig()) as connection:
+        yield connection
+
+
+def ingest(con, inbox: Path, source: str = "web"):
+    return ingest_source(con, SOURCES[source], inbox)
+
+
+def staged_web(con) -> list[tuple]:
+    con.execute(
+        "create or replace table staging.stg_web__events as "
+        + (Path(__file__).parents[1] / "sql/staging/stg_web__events.sql").read_text()
+    )
+    return con.execute(
+        "select event_id, event_type, event_name, anonymous_id, user_id, email, occurred_at,"
+        " page_url, page_path, campaign_source, revenue, order_id"
+        " from staging.stg_web__events order by event_id"
+    ).fetchall()
+
+
+@pytest.mark.parametrize("name", ["e.jsonl", "e.jsonl.gz", "e.csv", "e.csv.gz", "e.parquet"])
+def test_every_format_gives_the_same_events(con, tmp_path: Path, name: str) -> None:
+    path = tmp_path / "inbox" / "web" / name
+    if ".jsonl" in name:
+        write_jsonl(path, EVENTS)
+    else:
+        write_flat(path, EVENTS)
+    report = ingest(con, tmp_path / "inbox")
+    assert (report.rows_read, report.rows_loaded) == (3, 3)
+    rows = staged_web(con)
+    assert [r[:6] for r in rows] == [
+        ("m1", "page", "Page Viewed", "a1", None, None),
+        ("m2", "track", "Order Completed", "a1", "u1", None),
+        ("m3", "identify", "Identified", "a1", "u1", "bob@shop.io"),
+    ]
+    assert str(rows[0][6]) == "2026-08-03 09:00:00"
+    assert rows[0][7:10] == ("https://shop.example.com/p?x=1", "/p", "google")
+    assert rows[1][10:] == (12.5, "o-1")
+
+
+def test_bad_web_rows_are_quarantined_with_file_row_and_reason(con, tmp_path: Path) -> None:
+    good = web("ok", 0, "a1")
+    lines = [
+        good,                                                        # 1 loaded
+        "{not json",                                                 # 2
+        {**good, "messageId": None},                                 # 3
+        {**good, "messageId": "t", "type": "alias"},                 # 4
+        {**good, "messageId": "e", "type": "track", "event": ""},    # 5
+        {**good, "messageId": "ts", "timestamp": "yesterday"},       # 6
+        {**good, "messageId": "j", "anonymousId": "unknown"},        # 7 (userId is null)
+        {**good, "messageId": "p", "properties": "oops"},            # 8
+        {**good, "messageId": "r", "properties": {"revenue": "lots"}},  # 9
+        "",                                                          # 10 blank: not a row
+        "[1, 2]",                                                    # 11
+    ]  # fmt: skip
+    write_jsonl(tmp_path / "inbox" / "web" / "bad.jsonl", lines)
+    report = ingest(con, tmp_path / "inbox")
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (10, 1, 9)
+    assert con.execute('select file, "row", reason from meta.quarantine order by "row"').fetchall() == [
+        ("web/bad.jsonl", 2, "invalid JSON"),
+        ("web/bad.jsonl", 3, "missing messageId"),
+        ("web/bad.jsonl", 4, "type is not page, track or identify"),
+        ("web/bad.jsonl", 5, "track event without an event name"),
+        ("web/bad.jsonl", 6, "unparseable timestamp"),
+        ("web/bad.jsonl", 7, "no usable identifier: anonymousId and userId missing or junk"),
+        ("web/bad.jsonl", 8, "properties is not a JSON object"),
+        ("web/bad.jsonl", 9, "properties.revenue is not a number"),
+        ("web/bad.jsonl", 11, "not a JSON object"),
+    ]
+    # the record is kept as received
+    assert con.execute("select record from meta.quarantine where \"row\" = 2").fetchone() == (
+        "{not json",
+    )
+
+
+def test_bad_crm_and_email_rows_are_quarantined(con, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "crm" / "a.csv", CRM_COLUMNS, [
+        crm("k1", 0, "contact_created", contact_id="c1"),
+        crm("", 0, "contact_created", contact_id="c1"),
+        {**crm("k2", 0, "nps_response", contact_id="c1"), "occurred_at": "31/02/2026"},
+        crm("k3", 0, "nps_response", contact_id="c1", score="ten"),
+        crm("k4", 0, "nps_response", contact_id="c1", score="11"),
+        crm("k5", 0, "deal_won", contact_id="c1", amount="abc"),
+        crm("k6", 0, "contact_created", contact_id="null", email="test@example.com"),
+        crm("k7", 0, "nps_response", contact_id="c1", score="10"),
+    ])  # fmt: skip
+    write_csv(inbox / "email" / "a.csv", EMAIL_COLUMNS, [
+        {**mail("m1", 0, "x@shop.io", "sent"), "timestamp": "1785747600"},
+        {**mail("m2", 0, "x@shop.io", "open"), "timestamp": "1785747600123"},
+        mail("m3", 0, "", "open"),
+        mail("m4", 0, "noreply@shop.io", "open"),
+        {**mail("m5", 0, "x@shop.io", "open"), "timestamp": "soon"},
+    ])  # fmt: skip
+    crm_report, email_report = ingest(con, inbox, "crm"), ingest(con, inbox, "email")
+    assert (crm_report.rows_loaded, crm_report.rows_quarantined) == (2, 6)
+    assert (email_report.rows_loaded, email_report.rows_quarantined) == (2, 3)
+    assert con.execute(
+        'select source, "row", reason from meta.quarantine order by source, "row"'
+    ).fetchall() == [
+        ("crm", 2, "missing event_id"),
+        ("crm", 3, "unparseable occurred_at"),
+        ("crm", 4, "score is not an integer from 0 to 10"),
+        ("crm", 5, "score is not an integer from 0 to 10"),
+        ("crm", 6, "amount is not a number"),
+        ("crm", 7, "no usable identifier: contact_id, email and user_id missing or junk"),
+        ("email", 3, "missing email"),
+        ("email", 4, "email is not a usable address"),
+        ("email", 5, "unparseable timestamp"),
+    ]
+    # Unix seconds and milliseconds: 1785747600 is 2026-08-03 09:00:00 UTC
+    times = con.execute("select occurred_at_utc from raw.email_events order by event_id").fetchall()
+    assert [str(t[0]) for t in times] == ["2026-08-03 09:00:00", "2026-08-03 09:00:00.123000"]
+
+
+def test_offsets_are_converted_to_utc(con, tmp_path: Path) -> None:
+    events = [
+        {**web("a", 0, "d"), "timestamp": "2026-08-03T11:00:00+02:00"},
+        {**web("b", 0, "d"), "timestamp": "2026-08-03T04:00:00-05:00"},
+        {**web("c", 0, "d"), "timestamp": "2026-08-03T09:00:00"},
+    ]
+    write_jsonl(tmp_path / "inbox" / "web" / "tz.jsonl", events)
+    ingest(con, tmp_path / "inbox")
+    times = con.execute("select distinct occurred_at_utc from raw.web_events").fetchall()
+    assert [str(t[0]) for t in times] == ["2026-08-03 09:00:00"]
+
+
+def test_duplicates_are_removed_first_copy_wins(con, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    write_jsonl(inbox / "web" / "1.jsonl", [web("x", 0, "d1"), web("x", 5, "d2")])
+    write_jsonl(inbox / "web" / "2.jsonl", [web("x", 9, "d3"), web("y", 9, "d3")])
+    report = ingest(con, inbox)
+    assert (report.rows_read, report.rows_loaded, report.rows_duplicate) == (4, 2, 2)
+    assert con.execute("select message_id, anonymous_id from raw.web_events order by 1").fetchall() == [
+        ("x", "d1"), ("y", "d3")
+    ]  # fmt: skip
+    assert con.execute(
+        'select file, "row", event_id from meta.duplicates order by file'
+    ).fetchall() == [("web/1.jsonl", 2, "x"), ("web/2.jsonl", 1, "x")]
+
+
+def test_counts_add_up_per_file(con, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    write_jsonl(inbox / "web" / "1.jsonl", [web("x", 0, "d"), "{bad", web("x", 1, "d")])
+    ingest(con, inbox)
+    assert con.execute(
+        "select rows_read, rows_loaded, rows_quarantined, rows_duplicate from meta.ingested_files"
+    ).fetchall() == [(3, 1, 1, 1)]
+
+
+def test_rerun_and_renamed_copies_are_no_ops(con, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    path = write_jsonl(inbox / "web" / "1.jsonl", [web("x", 0, "d")])
+    ingest(con, inbox)
+    again = ingest(con, inbox)
+    assert (again.files_loaded, again.files_skipped) == ([], ["web/1.jsonl"])
+    (inbox / "web" / "copy.jsonl").write_bytes(path.read_bytes())
+    renamed = ingest(con, inbox)
+    assert renamed.files_loaded == [] and renamed.rows_read == 0
+    assert con.execute("select count(*) from raw.web_events").fetchone() == (1,)
+    # the same name with new content is a new file: only its new event ids load
+    write_jsonl(path, [web("x", 0, "d"), web("z", 0, "d")])
+    grown = ingest(con, inbox)
+    assert (grown.rows_loaded, grown.rows_duplicate) == (1, 1)
+
+
+def test_csv_quoting_embedded_newlines_and_bom(con, tmp_path: Path) -> None:
+    path = tmp_path / "inbox" / "crm" / "q.csv"
+    path.parent.mkdir(parents=True)
+    header = ",".join(CRM_COLUMNS)
+    path.write_bytes(
+        ("\ufeff" + header + "\n"
+         'k1,c1,"a@shop.io",,contact_created,2026-08-03T09:00:00Z,"lead, hot",,,,,"Paid\nSearch"\n'
+         'k2,c1,a@shop.io,,note,2026-08-03T09:00:00Z,"say ""hi""",,,,,\n').encode()
+    )  # fmt: skip
+    report = ingest(con, tmp_path / "inbox", "crm")
+    assert report.rows_loaded == 2
+    assert con.execute("select stage, channel from raw.crm_events order by event_id").fetchall() == [
+        ("lead, hot", "Paid\nSearch"), ('say "hi"', None)
+    ]  # fmt: skip
+
+
+def test_an_empty_file_is_recorded_with_no_rows(con, tmp_path: Path) -> None:
+    (tmp_path / "inbox" / "web").mkdir(parents=True)
+    (tmp_path / "inbox" / "web" / "empty.jsonl").write_bytes(b"")
+    report = ingest(con, tmp_path / "inbox")
+    assert report.files_loaded == ["web/empty.jsonl"] and report.rows_read == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.txt", b"hello", "unsupported file type"),
+        ("bad.jsonl.gz", gzip.compress(b'{"a": 1}\n' * 1000)[:50], "cannot be read"),
+        ("cols.csv", b"foo,bar\n1,2\n", "missing required column 'messageId'"),
+        ("junk.parquet", b"not parquet at all", "cannot be read"),
+    ],
+)
+def test_unreadable_files_fail_naming_the_file(
+    con, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / "inbox" / "web" / name
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    with pytest.raises(FileError, match=message) as info:
+        ingest(con, tmp_path / "inbox")
+    assert name in str(info.value)
+    # nothing of the failed file was recorded: fixing it and re-running loads it
+    assert con.execute("select count(*) from meta.ingested_files").fetchone() == (0,)
