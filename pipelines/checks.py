@@ -4,7 +4,14 @@ A failing check stops the run before anything downstream is built; its metadata 
 table, the failing columns and checks, and shows example rows.
 """
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetKey, MetadataValue, asset_check
+from dagster import (
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+)
 
 from funnel.schemas import TABLE_SCHEMAS, validate_table
 from pipelines.resources import WarehouseResource
@@ -26,7 +33,7 @@ def schema_check(table: str) -> AssetChecksDefinition:
         asset=AssetKey([schema, name]),
         name="pandera_schema",
         blocking=True,
-        description=f"{table} matches its Pandera schema (funnel.schemas.{TABLE_SCHEMAS[table].__name__}).",
+        description=f"{table} matches funnel.schemas.{TABLE_SCHEMAS[table].__name__}.",
     )
     def _check(warehouse: WarehouseResource) -> AssetCheckResult:
         with warehouse.connect() as con:

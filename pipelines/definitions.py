@@ -19,7 +19,13 @@ from pipelines.sensors import inbox_sensor
 def build_definitions(warehouse: WarehouseResource) -> Definitions:
     cfg = warehouse.config  # fails fast, naming the key, on an invalid funnel.yaml
     return Definitions(
-        assets=[raw_web_events, raw_crm_events, raw_email_events, identity_components, *model_assets],
+        assets=[
+            raw_web_events,
+            raw_crm_events,
+            raw_email_events,
+            identity_components,
+            *model_assets,
+        ],
         asset_checks=schema_checks,
         jobs=[funnel_job],
         schedules=[daily_schedule(cfg)],

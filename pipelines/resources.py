@@ -27,7 +27,7 @@ class WarehouseResource(ConfigurableResource):
 
     @classmethod
     def from_env(cls) -> "WarehouseResource":
-        """Settings for `dagster dev` and deployments: FUNNEL_WAREHOUSE, FUNNEL_INBOX, FUNNEL_CONFIG."""
+        """Settings for `dagster dev`: FUNNEL_WAREHOUSE, FUNNEL_INBOX, FUNNEL_CONFIG."""
         return cls(
             database=os.environ.get("FUNNEL_WAREHOUSE", DEFAULT_WAREHOUSE),
             inbox=os.environ.get("FUNNEL_INBOX", DEFAULT_INBOX),
@@ -50,7 +50,9 @@ class WarehouseResource(ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection, prepared (UTC, schemas, config tables, macros)."""
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        duck = DuckDBResource(database=self.database, connection_config=connection_config(self.config))
+        duck = DuckDBResource(
+            database=self.database, connection_config=connection_config(self.config)
+        )
         with duck.get_connection() as con:
             prepare(con, self.config)
             yield con

@@ -8,14 +8,27 @@ itself decides, by content hash, which files are new.
 import hashlib
 from pathlib import Path
 
-from dagster import DagsterRunStatus, RunRequest, RunsFilter, SensorDefinition, SensorEvaluationContext, SkipReason, sensor
+from dagster import (
+    DagsterRunStatus,
+    RunRequest,
+    RunsFilter,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
 
 from funnel.config import FunnelConfig
 from funnel.ingest import SOURCES
 from pipelines.jobs import funnel_job
 from pipelines.resources import WarehouseResource
 
-ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+ACTIVE = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
 
 
 def inbox_fingerprint(inbox: Path) -> str:
@@ -27,7 +40,9 @@ def inbox_fingerprint(inbox: Path) -> str:
         for path in sorted(folder.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
                 stat = path.stat()
-                digest.update(f"{path.relative_to(inbox)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+                digest.update(
+                    f"{path.relative_to(inbox)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
+                )
     return digest.hexdigest()
 
 

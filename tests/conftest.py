@@ -28,8 +28,10 @@ EMAIL_COLUMNS = ["event_id", "email", "event", "timestamp", "campaign_id", "camp
 
 def at(seconds: float = 0, base: datetime = T0) -> str:
     """An ISO 8601 UTC timestamp `seconds` after T0, millisecond precision."""
-    return (base + timedelta(seconds=seconds)).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
+    return (
+        (base + timedelta(seconds=seconds))
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
     )
 
 
@@ -97,7 +99,13 @@ def crm(event_id: str, seconds: float, event_type: str, **fields: Any) -> dict[s
 
 
 def mail(event_id: str, seconds: float, email: str, event: str, **fields: Any) -> dict[str, Any]:
-    return {"event_id": event_id, "email": email, "event": event, "timestamp": at(seconds), **fields}
+    return {
+        "event_id": event_id,
+        "email": email,
+        "event": event,
+        "timestamp": at(seconds),
+        **fields,
+    }
 
 
 class Pipeline:

@@ -36,7 +36,9 @@ def test_failures_name_the_column_check_and_rows(tmp_path) -> None:
     assert "marts.identity_hubs" in result.summary() and "customer_id" in result.summary()
 
 
-def test_a_failing_check_blocks_downstream_assets(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_check_blocks_downstream_assets(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class StrictSessions(schemas.Sessions):
         events: pl.Int64 = pa.Field(ge=100)  # no session here has 100 events
 
@@ -54,7 +56,10 @@ def test_a_failing_check_blocks_downstream_assets(tmp_path, monkeypatch: pytest.
     assert [e.asset_key.to_user_string() for e in failed] == ["marts/sessions"]
     assert "events" in failed[0].description
     # marts.customers reads marts.sessions: it was not built
-    assert pipeline.scalar(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'customers'"
-    ) == 0
+    assert (
+        pipeline.scalar(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'customers'"
+        )
+        == 0
+    )

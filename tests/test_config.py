@@ -72,3 +72,20 @@ def test_errors_name_the_file_and_key(tmp_path: Path, text: str, names: list[str
 def test_a_named_but_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def _keys(model: type, prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            keys += _keys(annotation, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (REPO / "README.md").read_text()
+    missing = [key for key in _keys(FunnelConfig) if f"`{key}`" not in readme]
+    assert missing == []

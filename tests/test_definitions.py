@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dagster import AssetKey
 
-from pipelines.definitions import defs
 from funnel.schemas import TABLE_SCHEMAS
+from pipelines.definitions import defs
 
 # The asset graph: each asset and what it depends on. A rename or a new edge shows up here.
 GRAPH = {

@@ -94,25 +94,35 @@ def test_shared_device_is_a_hub_and_links_nobody(graph: Pipeline) -> None:
     ) == [("anonymous_id", "shared", 3)]
     # each user keeps their own device and e-mail
     for i in (1, 2, 3):
-        assert customer_of(graph, "anonymous_id", f"own-{i}") == customer_of(graph, "user_id", f"s{i}")
-        assert customer_of(graph, "email", f"s{i}@shop.io") == customer_of(graph, "user_id", f"s{i}")
+        assert customer_of(graph, "anonymous_id", f"own-{i}") == customer_of(
+            graph, "user_id", f"s{i}"
+        )
+        assert customer_of(graph, "email", f"s{i}@shop.io") == customer_of(
+            graph, "user_id", f"s{i}"
+        )
     # identified events on the shared device go to the user; anonymous ones to the hub itself
     hub = customer_of(graph, "anonymous_id", "shared")
     assert graph.scalar("select customer_id from marts.events where event_id = 'w-shared-2'") == (
         customer_of(graph, "user_id", "s2")
     )
-    assert graph.scalar("select customer_id from marts.events where event_id = 'w-shared-anon'") == hub
+    assert (
+        graph.scalar("select customer_id from marts.events where event_id = 'w-shared-anon'") == hub
+    )
     assert graph.scalar("select is_hub from marts.customers where customer_id = ?", [hub]) is True
 
 
 def test_support_mailbox_is_a_hub(graph: Pipeline) -> None:
-    assert graph.query(
-        "select customers_joined from marts.identity_hubs where identifier_value = 'support@acme-corp.io'"
-    ) == [(3,)]
+    hubs = graph.query(
+        "select customers_joined from marts.identity_hubs where identifier_value = ?",
+        ["support@acme-corp.io"],
+    )
+    assert hubs == [(3,)]
     contacts = {customer_of(graph, "contact_id", f"k-sup-{i}") for i in (1, 2, 3)}
     assert len(contacts) == 3
     for i in (1, 2, 3):
-        assert customer_of(graph, "contact_id", f"k-sup-{i}") == customer_of(graph, "user_id", f"v{i}")
+        assert customer_of(graph, "contact_id", f"k-sup-{i}") == customer_of(
+            graph, "user_id", f"v{i}"
+        )
 
 
 def test_two_users_on_one_device_are_within_the_default_tolerance(graph: Pipeline) -> None:

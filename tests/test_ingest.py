@@ -113,7 +113,9 @@ def test_bad_web_rows_are_quarantined_with_file_row_and_reason(con, tmp_path: Pa
     write_jsonl(tmp_path / "inbox" / "web" / "bad.jsonl", lines)
     report = ingest(con, tmp_path / "inbox")
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (10, 1, 9)
-    assert con.execute('select file, "row", reason from meta.quarantine order by "row"').fetchall() == [
+    assert con.execute(
+        'select file, "row", reason from meta.quarantine order by "row"'
+    ).fetchall() == [
         ("web/bad.jsonl", 2, "invalid JSON"),
         ("web/bad.jsonl", 3, "missing messageId"),
         ("web/bad.jsonl", 4, "type is not page, track or identify"),
@@ -125,7 +127,7 @@ def test_bad_web_rows_are_quarantined_with_file_row_and_reason(con, tmp_path: Pa
         ("web/bad.jsonl", 11, "not a JSON object"),
     ]
     # the record is kept as received
-    assert con.execute("select record from meta.quarantine where \"row\" = 2").fetchone() == (
+    assert con.execute('select record from meta.quarantine where "row" = 2').fetchone() == (
         "{not json",
     )
 
@@ -188,9 +190,8 @@ def test_duplicates_are_removed_first_copy_wins(con, tmp_path: Path) -> None:
     write_jsonl(inbox / "web" / "2.jsonl", [web("x", 9, "d3"), web("y", 9, "d3")])
     report = ingest(con, inbox)
     assert (report.rows_read, report.rows_loaded, report.rows_duplicate) == (4, 2, 2)
-    assert con.execute("select message_id, anonymous_id from raw.web_events order by 1").fetchall() == [
-        ("x", "d1"), ("y", "d3")
-    ]  # fmt: skip
+    kept = con.execute("select message_id, anonymous_id from raw.web_events order by 1").fetchall()
+    assert kept == [("x", "d1"), ("y", "d3")]
     assert con.execute(
         'select file, "row", event_id from meta.duplicates order by file'
     ).fetchall() == [("web/1.jsonl", 2, "x"), ("web/2.jsonl", 1, "x")]
@@ -232,9 +233,8 @@ def test_csv_quoting_embedded_newlines_and_bom(con, tmp_path: Path) -> None:
     )  # fmt: skip
     report = ingest(con, tmp_path / "inbox", "crm")
     assert report.rows_loaded == 2
-    assert con.execute("select stage, channel from raw.crm_events order by event_id").fetchall() == [
-        ("lead, hot", "Paid\nSearch"), ('say "hi"', None)
-    ]  # fmt: skip
+    rows = con.execute("select stage, channel from raw.crm_events order by event_id").fetchall()
+    assert rows == [("lead, hot", "Paid\nSearch"), ('say "hi"', None)]
 
 
 def test_an_empty_file_is_recorded_with_no_rows(con, tmp_path: Path) -> None:

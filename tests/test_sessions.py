@@ -56,7 +56,10 @@ def sessions_run(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
         for mid, seconds, extra in events
     ]
     # one user on two devices: two sessions at overlapping times, never merged
-    records += [web("m1", 0, anon="laptop", user="u-two"), web("m2", 60, anon="phone", user="u-two")]
+    records += [
+        web("m1", 0, anon="laptop", user="u-two"),
+        web("m2", 60, anon="phone", user="u-two"),
+    ]
     # an event with only a user id is sessionized on the device 'user:<id>'
     records.append(web("n1", 0, user="u-only"))
     write_jsonl(pipeline.inbox / "web" / "events.jsonl", records)
@@ -78,7 +81,9 @@ def test_session_boundaries_and_engagement(sessions_run: Pipeline, device: str) 
 
 
 def test_bounce_is_the_opposite_of_engaged(sessions_run: Pipeline) -> None:
-    assert sessions_run.scalar("select count(*) from marts.sessions where is_bounce = is_engaged") == 0
+    assert (
+        sessions_run.scalar("select count(*) from marts.sessions where is_bounce = is_engaged") == 0
+    )
 
 
 def test_sessions_never_span_devices(sessions_run: Pipeline) -> None:
@@ -103,10 +108,11 @@ def test_split_chunk_duration_stays_within_the_maximum(sessions_run: Pipeline) -
 
 def test_session_id_derives_from_device_and_first_event(sessions_run: Pipeline) -> None:
     expected = "ses_" + hashlib.md5(b"gap-30m01s|c2").hexdigest()[:16]
-    ids = [r[0] for r in sessions_run.query(
-        "select session_id from marts.sessions where device_id = 'gap-30m01s' order by started_at"
-    )]
-    assert ids[1] == expected
+    ids = sessions_run.query(
+        "select session_id from marts.sessions where device_id = ? order by started_at",
+        ["gap-30m01s"],
+    )
+    assert ids[1] == (expected,)
 
 
 def test_late_event_in_a_new_file_joins_the_right_session(tmp_path) -> None:

@@ -7,7 +7,10 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from funnel.identity import resolve_components
 from pipelines.resources import WarehouseResource
 
-GRAPH = [AssetKey(["intermediate", "int_identity__nodes"]), AssetKey(["intermediate", "int_identity__edges"])]
+GRAPH = [
+    AssetKey(["intermediate", "int_identity__nodes"]),
+    AssetKey(["intermediate", "int_identity__edges"]),
+]
 COMPONENTS = AssetKey(["intermediate", "int_identity__components"])
 HUBS = AssetKey(["intermediate", "int_identity__hubs"])
 
@@ -19,7 +22,7 @@ HUBS = AssetKey(["intermediate", "int_identity__hubs"])
             deps=GRAPH,
             group_name="intermediate",
             kinds={"duckdb"},
-            description="Each identifier's connected component in the identity graph, hubs left out.",
+            description="Each identifier's connected component in the identity graph (hubs apart).",
         ),
         AssetSpec(
             HUBS,

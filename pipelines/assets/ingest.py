@@ -6,7 +6,9 @@ from funnel.ingest import SOURCES, IngestReport, ingest_source
 from pipelines.resources import WarehouseResource
 
 
-def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource, source: str) -> MaterializeResult:
+def _ingest(
+    context: AssetExecutionContext, warehouse: WarehouseResource, source: str
+) -> MaterializeResult:
     with warehouse.connect() as con:
         report = ingest_source(con, SOURCES[source], warehouse.inbox_path)
         total = con.execute(f"select count(*) from {SOURCES[source].table}").fetchone()[0]
@@ -33,18 +35,24 @@ def _metadata(report: IngestReport, total: int) -> dict[str, object]:
 
 
 @asset(key=["raw", "web_events"], group_name="raw", kinds={"duckdb"})
-def raw_web_events(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def raw_web_events(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """Web events (Segment spec) from `<inbox>/web/`: new files only, bad rows to quarantine."""
     return _ingest(context, warehouse, "web")
 
 
 @asset(key=["raw", "crm_events"], group_name="raw", kinds={"duckdb"})
-def raw_crm_events(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def raw_crm_events(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """CRM activity log from `<inbox>/crm/`: new files only, bad rows to quarantine."""
     return _ingest(context, warehouse, "crm")
 
 
 @asset(key=["raw", "email_events"], group_name="raw", kinds={"duckdb"})
-def raw_email_events(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def raw_email_events(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """E-mail platform events from `<inbox>/email/`: new files only, bad rows to quarantine."""
     return _ingest(context, warehouse, "email")

@@ -10,6 +10,7 @@ from funnel.models import Model, discover_models
 from funnel.warehouse import run_model
 from pipelines.resources import WarehouseResource
 
+
 def sql_model_asset(model: Model) -> AssetsDefinition:
     deps = [AssetKey(list(ref)) for ref in model.references]
 

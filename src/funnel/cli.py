@@ -46,9 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
-            return run_pipeline(
-                Path(args.inbox), Path(args.warehouse), args.config, args.log_level
-            )
+            return run_pipeline(Path(args.inbox), Path(args.warehouse), args.config, args.log_level)
         return generate(args)
     except (ConfigError, FileError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -17,6 +17,28 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+JUNK_VALUES = (
+    "", "null", "none", "nil", "undefined", "unknown", "0", "-1", "n/a", "na", "nan",
+    "anonymous", "guest", "test", "[object object]",
+)  # fmt: skip
+
+JUNK_EMAIL_PATTERNS = (
+    "test@%", "%@example.com", "%@example.org", "%@test.com", "noreply@%", "no-reply@%",
+    "null@%", "none@%", "unknown@%",
+)  # fmt: skip
+
+SEARCH_SOURCES = (
+    "google", "bing", "yahoo", "baidu", "duckduckgo", "yandex", "ecosia", "naver", "ask", "aol",
+    "seznam", "qwant", "startpage", "brave",
+)  # fmt: skip
+
+SOCIAL_SOURCES = (
+    "facebook", "fb", "instagram", "ig", "t.co", "twitter", "x", "linkedin", "lnkd.in",
+    "pinterest", "reddit", "tiktok", "snapchat", "quora", "tumblr", "vk", "weibo",
+    "news.ycombinator.com", "threads", "mastodon", "whatsapp", "messenger",
+)  # fmt: skip
+
+
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file and the key."""
 
@@ -69,17 +91,11 @@ class IdentityConfig(_Section):
     """How identifiers from the three sources are linked into customers."""
 
     junk_values: list[str] = Field(
-        default_factory=lambda: [
-            "", "null", "none", "nil", "undefined", "unknown", "0", "-1", "n/a", "na",
-            "nan", "anonymous", "guest", "test", "[object object]",
-        ],  # fmt: skip
+        default_factory=lambda: list(JUNK_VALUES),
         description="Identifier values (compared trimmed, lower-cased) that never link anyone.",
     )
     junk_email_patterns: list[str] = Field(
-        default_factory=lambda: [
-            "test@%", "%@example.com", "%@example.org", "%@test.com", "noreply@%",
-            "no-reply@%", "null@%", "none@%", "unknown@%",
-        ],  # fmt: skip
+        default_factory=lambda: list(JUNK_EMAIL_PATTERNS),
         description="SQL LIKE patterns of e-mail addresses (lower-cased) that never link anyone.",
     )
     max_customers_per_identifier: int = Field(
@@ -96,18 +112,11 @@ class ChannelsConfig(_Section):
     """Source lists behind Google Analytics 4's default channel grouping."""
 
     search_sources: list[str] = Field(
-        default_factory=lambda: [
-            "google", "bing", "yahoo", "baidu", "duckduckgo", "yandex", "ecosia", "naver",
-            "ask", "aol", "seznam", "qwant", "startpage", "brave",
-        ],  # fmt: skip
+        default_factory=lambda: list(SEARCH_SOURCES),
         description="Sources (utm_source or referrer host label) that are search engines.",
     )
     social_sources: list[str] = Field(
-        default_factory=lambda: [
-            "facebook", "fb", "instagram", "ig", "t.co", "twitter", "x", "linkedin", "lnkd.in",
-            "pinterest", "reddit", "tiktok", "snapchat", "quora", "tumblr", "vk", "weibo",
-            "news.ycombinator.com", "threads", "mastodon", "whatsapp", "messenger",
-        ],  # fmt: skip
+        default_factory=lambda: list(SOCIAL_SOURCES),
         description="Sources that are social networks.",
     )
     video_sources: list[str] = Field(

@@ -40,7 +40,7 @@ class _Subscriber:
         self.end = end
         self.rng = rng
         self.ids = ids
-        self.open_rate = rng.uniform(0.15, 0.6)
+        self.open_rate = rng.uniform(0.1, 0.5)
         self.rows: list[Row] = []
 
     def emit(self, event: str, at: datetime, campaign: Campaign, url: str | None = None) -> None:

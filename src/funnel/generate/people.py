@@ -16,13 +16,13 @@ from .timefmt import OFFSETS, at_ms
 
 # Share of each kind of person (web_anon: web visitor who never identifies).
 KIND_MIX = (
-    ("web_anon", 0.36),
+    ("web_anon", 0.37),
     ("web", 0.12),
     ("web_email", 0.14),
     ("web_crm", 0.12),
     ("web_crm_email", 0.10),
     ("crm_only", 0.07),
-    ("email_only", 0.06),
+    ("email_only", 0.05),
     ("crm_email", 0.03),
 )
 # Enough of each kind for the hubs and the planted edge cases, however small the population.
@@ -301,7 +301,7 @@ def _plan_visits(
     person.devices = [_device(ids, rng, pid, rng.random() < 0.3) for _ in range(n_devices)]
     if person.identified:
         depth = rng.choices(range(4), weights=(15, 30, 25, 30))[0]
-        count = 3 + _geometric(rng, 0.4, 10)
+        count = 3 + _geometric(rng, 0.33, 10)
     else:
         depth = rng.choices(range(4), weights=(45, 30, 17, 8))[0]
         count = 1 + _geometric(rng, 0.5, 5)

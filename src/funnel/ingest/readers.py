@@ -35,7 +35,9 @@ def file_format(path: Path) -> str:
                         (".csv.gz", "csv"), (".parquet", "parquet")):  # fmt: skip
         if name.endswith(suffix):
             return fmt
-    raise FileError(f"{path}: unsupported file type (accepted: .jsonl, .jsonl.gz, .csv, .csv.gz, .parquet)")
+    raise FileError(
+        f"{path}: unsupported file type (accepted: .jsonl, .jsonl.gz, .csv, .csv.gz, .parquet)"
+    )
 
 
 def read_into_incoming(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
@@ -53,9 +55,7 @@ def read_into_incoming(con: duckdb.DuckDBPyConnection, source: Source, path: Pat
 
 def _read_jsonl(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
     paths = [f"$.{f}" for f in source.fields]
-    fields = ",\n".join(
-        f"vals[{i + 1}] as {column_name(f)}" for i, f in enumerate(source.fields)
-    )
+    fields = ",\n".join(f"vals[{i + 1}] as {column_name(f)}" for i, f in enumerate(source.fields))
     objects = "".join(
         f",\ncast(json_extract(doc, ?) as varchar) as {column_name(o)}" for o in source.objects
     )
@@ -163,7 +163,9 @@ def _object_expr(obj: str, types: dict[str, str]) -> tuple[str, list[Any]]:
     return f"json_object({pairs})", [c[len(obj) + 1 :] for c in members]
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], path: Path, kind: str) -> None:
+def _run(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], path: Path, kind: str
+) -> None:
     try:
         con.execute(sql, params).fetchall()
     except duckdb.Error as exc:
