@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from dagster import AssetKey
 
 from funnel.schemas import TABLE_SCHEMAS
@@ -93,3 +98,17 @@ def test_job_schedule_and_sensor_run_the_same_job() -> None:
     assert defs.resolve_schedule_def("funnel_daily").job_name == "funnel"
     assert defs.resolve_schedule_def("funnel_daily").cron_schedule == "0 6 * * *"
     assert defs.resolve_sensor_def("funnel_inbox").job_name == "funnel"
+
+
+def test_workspace_loads_in_dagster(tmp_path) -> None:
+    """What `dagster dev -w workspace.yaml` loads, validated by Dagster's own command."""
+    repo = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate",
+         "-w", "workspace.yaml"],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "Validation successful for code location pipelines.definitions" in output

@@ -13,6 +13,7 @@ import json
 import math
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +24,15 @@ from funnel.generate import generate
 
 SMALL = {"customers": 150, "days": 21, "seed": 7}
 JUNK = {"", "null", "undefined", "0", "unknown", "test@example.com"}
-WEB_COLUMNS = (
-    "messageId,type,event,name,anonymousId,userId,timestamp,properties.url,properties.path,"
-    "properties.title,properties.referrer,properties.product_id,properties.price,"
-    "properties.order_id,properties.revenue,properties.currency,context.page.url,"
-    "context.page.path,context.page.referrer,context.page.title,context.campaign.source,"
-    "context.campaign.medium,context.campaign.name,context.campaign.term,"
-    "context.campaign.content,context.userAgent,context.sessionId,traits.email"
-).split(",")
+WEB_COLUMNS = [
+    "messageId", "type", "event", "name", "anonymousId", "userId", "timestamp", "properties.url",
+    "properties.path", "properties.title", "properties.referrer", "properties.product_id",
+    "properties.price", "properties.order_id", "properties.revenue", "properties.currency",
+    "context.page.url", "context.page.path", "context.page.referrer", "context.page.title",
+    "context.campaign.source", "context.campaign.medium", "context.campaign.name",
+    "context.campaign.term", "context.campaign.content", "context.userAgent",
+    "context.sessionId", "traits.email",
+]  # fmt: skip
 ID_FIELD = {"web": "messageId", "crm": "event_id", "email": "event_id"}
 
 
@@ -94,9 +96,9 @@ def bad_reason(source: str, row: dict[str, Any] | None) -> str | None:
         return "bad_timestamp"
     if source == "web" and row.get("anonymousId") == "unknown" and not row.get("userId"):
         return "junk_identifiers"
-    if source == "crm" and row.get("event_type") == "nps_response":
-        if not str(row.get("score") or "").isdigit():
-            return "bad_score"
+    score = str(row.get("score") or "")
+    if source == "crm" and row.get("event_type") == "nps_response" and not score.isdigit():
+        return "bad_score"
     return None
 
 
@@ -133,8 +135,8 @@ class Dataset:
                     self.dups.add((source, name, number, row[ID_FIELD[source]]))
                     continue
                 seen.add(key)
-                row["_at"] = parse_time(row.get("occurred_at") or row.get("timestamp"))
-                self.valid[source].append(row)
+                at = parse_time(row.get("occurred_at") or row.get("timestamp"))
+                self.valid[source].append({**row, "_at": at})
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +240,7 @@ def test_bad_rows_truth_matches_the_files(small: Dataset) -> None:
         ("web", "junk_identifiers"), ("crm", "missing_id"), ("crm", "bad_timestamp"),
         ("crm", "bad_score"), ("email", "missing_email"), ("email", "bad_timestamp"),
     }  # fmt: skip
-    for source, name, _, reason in truth:
+    for _, name, _, reason in truth:
         if reason == "invalid_json":
             assert ".jsonl" in name
     assert small.summary["bad_rows"] == len(truth)
@@ -359,7 +361,7 @@ def test_planted_session_edges(small: Dataset) -> None:
     exact, just_over, tracker_pause = [], [], []
     for anon, rows in by_device.items():
         rows.sort(key=lambda r: (r["_at"], r["messageId"]))
-        for a, b in zip(rows, rows[1:], strict=False):
+        for a, b in pairwise(rows):
             gap = b["_at"] - a["_at"]
             tracked = a.get("context.sessionId")
             if not tracked and gap == timedelta(minutes=30):
@@ -369,9 +371,9 @@ def test_planted_session_edges(small: Dataset) -> None:
                 timedelta(minutes=30, seconds=1),
             ):
                 just_over.append((anon, a["_at"], b["_at"]))
-            if tracked and tracked == b.get("context.sessionId") and gap > timedelta(minutes=30):
-                if gap < timedelta(hours=3):
-                    tracker_pause.append((anon, a["_at"], b["_at"]))
+            pause = gap in (timedelta(minutes=45), timedelta(hours=2))  # the planted pauses
+            if tracked and tracked == b.get("context.sessionId") and pause:
+                tracker_pause.append((anon, a["_at"], b["_at"]))
 
     def covering(anon: str, a: datetime, b: datetime) -> bool:
         return any(s[0] == anon and s[1] <= a and b <= s[2] for s in sessions)
@@ -393,7 +395,7 @@ def test_planted_session_edges(small: Dataset) -> None:
     # two tracker sessions only minutes apart stay two sessions
     quick = []
     for anon, rows in by_device.items():
-        for a, b in zip(rows, rows[1:], strict=False):
+        for a, b in pairwise(rows):
             sa, sb = a.get("context.sessionId"), b.get("context.sessionId")
             if sa and sb and sa != sb and b["_at"] - a["_at"] < timedelta(minutes=30):
                 quick.append(anon)
@@ -467,7 +469,7 @@ def test_identity_truth_is_exactly_resolvable_from_the_files(small: Dataset) -> 
     for ids in _links(small, hubs):
         for a in ids:
             find(a)
-        for a, b in zip(ids, ids[1:], strict=False):
+        for a, b in pairwise(ids):
             parent[find(a)] = find(b)
     assert set(parent) == set(truth)  # every identifier used is in the truth, and no more
     components: dict[tuple[str, str], set[str]] = defaultdict(set)
