@@ -30,9 +30,17 @@ class _Contact:
     """Renders one contact's history in time order; rows past the window are dropped."""
 
     def __init__(
-        self, person: Person, start: datetime, end: datetime, rng: random.Random, ids: IdFactory
+        self,
+        person: Person,
+        start: datetime,
+        end: datetime,
+        rng: random.Random,
+        ids: IdFactory,
+        champion: bool = False,
     ) -> None:
         self.person = person
+        self.champion = champion  # planted: buys, twice, and becomes a promoter, quickly
+        self.pace = 0.1 if champion else 1.0
         self.t = start.replace(microsecond=0)
         self.end = end
         self.rng = rng
@@ -71,6 +79,8 @@ class _Contact:
         self.later(timedelta(seconds=1), timedelta(seconds=5))
         self.emit("lifecycle_stage_changed", stage=LIFECYCLE[stage])
         target = rng.choices(range(6), weights=(20, 28, 18, 12, 8, 14))[0]
+        if self.champion:
+            target = 5
         while stage < min(target, 4):
             stage += 1
             self.later(HOUR, 6 * DAY)
@@ -80,7 +90,7 @@ class _Contact:
             customer = self.deal(won=True)
         elif target == 4:  # an opportunity whose deal is lost or still open
             self.deal(won=False if rng.random() < 0.6 else None)
-        if customer and rng.random() < 0.25:  # an upsell: a second purchase
+        if customer and (self.champion or rng.random() < 0.25):  # an upsell: a second purchase
             self.later(5 * DAY, 25 * DAY)
             self.deal(won=True)
         if (customer and rng.random() < 0.5) or rng.random() < 0.05:
@@ -89,15 +99,16 @@ class _Contact:
             if rng.random() < 0.9:
                 self.later(2 * HOUR, 4 * DAY)
                 self.emit("ticket_closed")
-        if rng.random() < (0.6 if customer else 0.15):
+        if self.champion or rng.random() < (0.6 if customer else 0.2):
             self.later(DAY, 14 * DAY)
             score = rng.choices(range(11), weights=(1, 1, 1, 2, 2, 3, 4, 8, 12, 14, 12))[0]
+            score = max(score, 9) if self.champion else score
             self.emit("nps_response", score=str(score))
             if score >= 9:
-                if rng.random() < 0.4:
+                if self.champion or rng.random() < 0.4:
                     self.later(10 * MINUTE, 3 * DAY)
                     self.emit("review_submitted")
-                if rng.random() < 0.3:
+                if self.champion or rng.random() < 0.3:
                     self.later(HOUR, 10 * DAY)
                     self.emit("referral_made")
                     if customer:
@@ -129,14 +140,22 @@ class _Contact:
 def build_crm(
     pop: Population, signup_at: dict[str, datetime], rng: random.Random, ids: IdFactory
 ) -> list[Row]:
-    rows: list[Row] = []
+    starts: dict[str, datetime] = {}
     for person in pop.people:
         if not person.crm:
             continue
         if person.web:
             # the sign-up on the site creates the contact a few minutes later
-            start = signup_at[person.person_id] + timedelta(seconds=rng.randint(120, 2400))
+            starts[person.person_id] = signup_at[person.person_id] + timedelta(
+                seconds=rng.randint(120, 2400)
+            )
         else:
-            start = person.first_at
-        rows += _Contact(person, start, pop.end, rng, ids).render(person.web)
+            starts[person.person_id] = person.first_at
+    champions = sorted(starts, key=lambda pid: (starts[pid], pid))[:2]
+    rows: list[Row] = []
+    for person in pop.people:
+        if person.person_id in starts:
+            champion = person.person_id in champions
+            contact = _Contact(person, starts[person.person_id], pop.end, rng, ids, champion)
+            rows += contact.render(person.web)
     return rows

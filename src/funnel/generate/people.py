@@ -226,9 +226,13 @@ def build_population(
     for pid in support_users:
         by_id[pid].crm_email = SUPPORT_MAILBOX
         by_id[pid].crm_knows_user_id = True
+    # a couple of guaranteed repeat buyers, early enough for both orders to fit in the window
+    early = [p for p in people if p.identified and p.first_at < start + (end - start) * 0.3]
+    repeaters = set(_pick(rng, early, lambda p: True, 2))
     for person in people:
         if person.web:
-            _plan_visits(person, rng, ids, start, end, campaigns)
+            repeater = person.person_id in repeaters
+            _plan_visits(person, rng, ids, start, end, campaigns, repeater)
     shared_users = _pick(
         rng,
         people,
@@ -295,6 +299,7 @@ def _plan_visits(
     start: datetime,
     end: datetime,
     campaigns: list[Campaign],
+    repeater: bool = False,
 ) -> None:
     pid = person.person_id
     n_devices = 2 if person.identified and rng.random() < 0.4 else 1
@@ -305,8 +310,8 @@ def _plan_visits(
     else:
         depth = rng.choices(range(4), weights=(45, 30, 17, 8))[0]
         count = 1 + _geometric(rng, 0.5, 5)
-    if depth == 3:
-        repeat = rng.random() < (0.35 if person.identified else 0.1)
+    if depth == 3 or repeater:
+        repeat = repeater or rng.random() < (0.35 if person.identified else 0.1)
         person.web_orders = rng.choice((2, 2, 3)) if repeat else 1
     last_start = max(person.first_at + 12 * HOUR, end - 12 * HOUR)
     later = (_uniform_time(rng, person.first_at + HOUR, last_start) for _ in range(count - 1))
@@ -346,6 +351,7 @@ def _plan_visits(
         eligible.append(len(visits) - 1)
     for i in sorted(rng.sample(eligible, person.web_orders)):
         visits[i].intent = "purchase"
+        visits[i].essential = repeater
     if person.crm and rng.random() < 0.5:
         spare = [i for i in eligible if visits[i].intent != "purchase"]
         if spare:

@@ -201,6 +201,15 @@ class WebRenderer:
                 after_login = len(steps) > 1 and steps[1].kind == "identify"
                 steps.insert(2 if after_login else 1, Step("identify", "junk"))
             user, prev_end = self._visit(device, visit, person, start, steps, user)
+        owner = self.people.get(device.owner or "")
+        if owner and owner.identified and user is None and prev_end is not None:
+            # a planted gap moved the planned login before the sign-up: log in once more later
+            signed_up = self.signup_at[owner.person_id]
+            start = at_ms(max(prev_end, signed_up), self.rng.randrange(3_600_000, 6 * 3_600_000))
+            visit = Visit(start, owner.person_id, "consider", "Direct")
+            steps = plan_steps("consider", self.rng)
+            steps.insert(1, Step("identify", "login"))
+            self._visit(device, visit, owner, start, steps, user)
 
     def _times(self, visit: Visit, start: datetime, count: int) -> list[datetime]:
         """Event times: short gaps; a planted inner gap; or bursts spread over more than 24 h."""
