@@ -83,7 +83,7 @@ def test_every_format_gives_the_same_events(con, tmp_path: Path, name: str) -> N
     else:
         write_flat(path, EVENTS)
     report = ingest(con, tmp_path / "inbox")
-    assert (report.rows_read, report.rows_loaded) == (3, 3)
+    assert (report.rows.read, report.rows.loaded) == (3, 3)
     rows = staged_web(con)
     assert [r[:6] for r in rows] == [
         ("m1", "page", "Page Viewed", "a1", None, None),
@@ -112,7 +112,7 @@ def test_bad_web_rows_are_quarantined_with_file_row_and_reason(con, tmp_path: Pa
     ]  # fmt: skip
     write_jsonl(tmp_path / "inbox" / "web" / "bad.jsonl", lines)
     report = ingest(con, tmp_path / "inbox")
-    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (10, 1, 9)
+    assert (report.rows.read, report.rows.loaded, report.rows.quarantined) == (10, 1, 9)
     assert con.execute(
         'select file, "row", reason from meta.quarantine order by "row"'
     ).fetchall() == [
@@ -152,8 +152,8 @@ def test_bad_crm_and_email_rows_are_quarantined(con, tmp_path: Path) -> None:
         {**mail("m5", 0, "x@shop.io", "open"), "timestamp": "soon"},
     ])  # fmt: skip
     crm_report, email_report = ingest(con, inbox, "crm"), ingest(con, inbox, "email")
-    assert (crm_report.rows_loaded, crm_report.rows_quarantined) == (2, 6)
-    assert (email_report.rows_loaded, email_report.rows_quarantined) == (2, 3)
+    assert (crm_report.rows.loaded, crm_report.rows.quarantined) == (2, 6)
+    assert (email_report.rows.loaded, email_report.rows.quarantined) == (2, 3)
     assert con.execute(
         'select source, "row", reason from meta.quarantine order by source, "row"'
     ).fetchall() == [
@@ -189,7 +189,7 @@ def test_duplicates_are_removed_first_copy_wins(con, tmp_path: Path) -> None:
     write_jsonl(inbox / "web" / "1.jsonl", [web("x", 0, "d1"), web("x", 5, "d2")])
     write_jsonl(inbox / "web" / "2.jsonl", [web("x", 9, "d3"), web("y", 9, "d3")])
     report = ingest(con, inbox)
-    assert (report.rows_read, report.rows_loaded, report.rows_duplicate) == (4, 2, 2)
+    assert (report.rows.read, report.rows.loaded, report.rows.duplicate) == (4, 2, 2)
     kept = con.execute("select message_id, anonymous_id from raw.web_events order by 1").fetchall()
     assert kept == [("x", "d1"), ("y", "d3")]
     assert con.execute(
@@ -214,12 +214,12 @@ def test_rerun_and_renamed_copies_are_no_ops(con, tmp_path: Path) -> None:
     assert (again.files_loaded, again.files_skipped) == ([], ["web/1.jsonl"])
     (inbox / "web" / "copy.jsonl").write_bytes(path.read_bytes())
     renamed = ingest(con, inbox)
-    assert renamed.files_loaded == [] and renamed.rows_read == 0
+    assert renamed.files_loaded == [] and renamed.rows.read == 0
     assert con.execute("select count(*) from raw.web_events").fetchone() == (1,)
     # the same name with new content is a new file: only its new event ids load
     write_jsonl(path, [web("x", 0, "d"), web("z", 0, "d")])
     grown = ingest(con, inbox)
-    assert (grown.rows_loaded, grown.rows_duplicate) == (1, 1)
+    assert (grown.rows.loaded, grown.rows.duplicate) == (1, 1)
 
 
 def test_csv_quoting_embedded_newlines_and_bom(con, tmp_path: Path) -> None:
@@ -232,7 +232,7 @@ def test_csv_quoting_embedded_newlines_and_bom(con, tmp_path: Path) -> None:
          'k2,c1,a@shop.io,,note,2026-08-03T09:00:00Z,"say ""hi""",,,,,\n').encode()
     )  # fmt: skip
     report = ingest(con, tmp_path / "inbox", "crm")
-    assert report.rows_loaded == 2
+    assert report.rows.loaded == 2
     rows = con.execute("select stage, channel from raw.crm_events order by event_id").fetchall()
     assert rows == [("lead, hot", "Paid\nSearch"), ('say "hi"', None)]
 
@@ -241,7 +241,7 @@ def test_an_empty_file_is_recorded_with_no_rows(con, tmp_path: Path) -> None:
     (tmp_path / "inbox" / "web").mkdir(parents=True)
     (tmp_path / "inbox" / "web" / "empty.jsonl").write_bytes(b"")
     report = ingest(con, tmp_path / "inbox")
-    assert report.files_loaded == ["web/empty.jsonl"] and report.rows_read == 0
+    assert report.files_loaded == ["web/empty.jsonl"] and report.rows.read == 0
 
 
 @pytest.mark.parametrize(

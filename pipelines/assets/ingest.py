@@ -14,8 +14,8 @@ def _ingest(
         total = con.execute(f"select count(*) from {SOURCES[source].table}").fetchone()[0]
     context.log.info(
         f"{source}: {len(report.files_loaded)} new files, {len(report.files_skipped)} already "
-        f"ingested; {report.rows_read} rows read = {report.rows_loaded} loaded + "
-        f"{report.rows_quarantined} quarantined + {report.rows_duplicate} duplicates"
+        f"ingested; {report.rows.read} rows read = {report.rows.loaded} loaded + "
+        f"{report.rows.quarantined} quarantined + {report.rows.duplicate} duplicates"
     )
     return MaterializeResult(metadata=_metadata(report, total))
 
@@ -25,10 +25,10 @@ def _metadata(report: IngestReport, total: int) -> dict[str, object]:
         "dagster/row_count": total,
         "files_loaded": len(report.files_loaded),
         "files_skipped": len(report.files_skipped),
-        "rows_read": report.rows_read,
-        "rows_loaded": report.rows_loaded,
-        "rows_quarantined": report.rows_quarantined,
-        "rows_duplicate": report.rows_duplicate,
+        "rows_read": report.rows.read,
+        "rows_loaded": report.rows.loaded,
+        "rows_quarantined": report.rows.quarantined,
+        "rows_duplicate": report.rows.duplicate,
         "seconds": round(report.seconds, 3),
         "new_files": MetadataValue.md("\n".join(f"- {f}" for f in report.files_loaded) or "none"),
     }

@@ -7,7 +7,6 @@ and its dependencies are the tables the SQL reads.
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from funnel.models import Model, discover_models
-from funnel.warehouse import run_model
 from pipelines.resources import WarehouseResource
 
 
@@ -24,7 +23,7 @@ def sql_model_asset(model: Model) -> AssetsDefinition:
     )
     def _model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as con:
-            run = run_model(con, model.layer, model.name, warehouse.params)
+            run = model.run(con, warehouse.params)
         context.log.info(f"{run.table}: {run.rows} rows in {run.seconds:.2f}s")
         return MaterializeResult(
             metadata={"dagster/row_count": run.rows, "seconds": round(run.seconds, 3)}

@@ -8,11 +8,15 @@ leading comment is its documentation (shown in the Dagster UI), and the tables i
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from funnel.warehouse import SQL_DIR
+import duckdb
+
+from funnel.warehouse import SQL_DIR, execute
 
 LAYERS = ("staging", "intermediate", "marts")
 _REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z0-9_]+)\b")
@@ -51,6 +55,21 @@ class Model:
         for match in _REFERENCE.finditer(_strip_comments(self.sql)):
             seen.setdefault((match[1], match[2]), None)
         return list(seen)
+
+
+    def run(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> ModelRun:
+        """Rebuild the table from the model's SELECT."""
+        started = time.perf_counter()
+        execute(con, f"create or replace table {self.table} as\n{self.sql}", params)
+        rows = con.execute(f"select count(*) from {self.table}").fetchone()[0]
+        return ModelRun(self.table, rows, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    table: str
+    rows: int
+    seconds: float
 
 
 def _strip_comments(sql: str) -> str:

@@ -9,8 +9,6 @@ Settings reach SQL two ways, never by formatting values into SQL text:
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ from funnel.config import FunnelConfig
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 SCHEMAS = ("config", "meta", "raw", "staging", "intermediate", "marts")
-LAYER_SCHEMAS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -104,29 +101,6 @@ def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> None:
     con.execute(sql, bind(sql, params) or None).fetchall()
-
-
-@dataclass(frozen=True)
-class ModelRun:
-    table: str
-    rows: int
-    seconds: float
-
-
-def model_path(layer: str, name: str) -> Path:
-    return SQL_DIR / layer / f"{name}.sql"
-
-
-def run_model(
-    con: duckdb.DuckDBPyConnection, layer: str, name: str, params: dict[str, Any]
-) -> ModelRun:
-    """Rebuild `<layer>.<name>` from `sql/<layer>/<name>.sql` (a single SELECT)."""
-    table = f"{LAYER_SCHEMAS[layer]}.{name}"
-    select = model_path(layer, name).read_text(encoding="utf-8")
-    started = time.perf_counter()
-    execute(con, f"create or replace table {table} as\n{select}", params)
-    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
-    return ModelRun(table, rows, time.perf_counter() - started)
 
 
 def read_sql(relative: str) -> str:

@@ -1,6 +1,6 @@
 """Ingest: export files in an inbox -> raw tables, with lineage, a manifest and a quarantine."""
 
-from funnel.ingest.loader import IngestReport, ingest_source
+from funnel.ingest.loader import IngestReport, RowCounts, ingest_source
 from funnel.ingest.sources import SOURCES, Source
 
-__all__ = ["SOURCES", "IngestReport", "Source", "ingest_source"]
+__all__ = ["SOURCES", "IngestReport", "RowCounts", "Source", "ingest_source"]

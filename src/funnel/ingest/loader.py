@@ -52,14 +52,27 @@ create table if not exists meta.duplicates (
 
 
 @dataclass
+class RowCounts:
+    """What happened to the rows of a file: read = loaded + quarantined + duplicate."""
+
+    read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    duplicate: int = 0
+
+    def add(self, other: RowCounts) -> None:
+        self.read += other.read
+        self.loaded += other.loaded
+        self.quarantined += other.quarantined
+        self.duplicate += other.duplicate
+
+
+@dataclass
 class IngestReport:
     source: str
     files_loaded: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)  # content already ingested
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    rows_duplicate: int = 0
+    rows: RowCounts = field(default_factory=RowCounts)
     seconds: float = 0.0
 
 
@@ -111,20 +124,16 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: Source, inbox: Path) -
         if digest in known:
             report.files_skipped.append(rel)
             continue
-        counts = _load_file(con, source, path, rel, digest)
+        report.rows.add(_load_file(con, source, path, rel, digest))
         known.add(digest)
         report.files_loaded.append(rel)
-        report.rows_read += counts[0]
-        report.rows_loaded += counts[1]
-        report.rows_quarantined += counts[2]
-        report.rows_duplicate += counts[3]
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _load_file(
     con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, digest: str
-) -> tuple[int, int, int, int]:
+) -> RowCounts:
     file_format(path)  # fails fast on an unsupported name
     con.execute("begin transaction")
     try:
@@ -138,15 +147,15 @@ def _load_file(
 
 def _load_rows(
     con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, digest: str
-) -> tuple[int, int, int, int]:
+) -> RowCounts:
     now = con.execute("select cast(now() as timestamp)").fetchone()[0]
     size = path.stat().st_size
-    read = loaded = quarantined = duplicate = 0
+    counts = RowCounts()
     if size > 0:  # an empty file is recorded, with no rows
         rejected = read_into_incoming(con, source, path)
         validation = read_sql(f"ingest/{source.name}.sql")
         con.execute(f"create or replace temp table checked as\n{validation}").fetchall()
-        read, quarantined, duplicate, loaded = _split(con, source, rel, now)
+        counts = _split(con, source, rel, now)
         if rejected:  # CSV lines the parser could not split into the header's columns
             con.execute(
                 """
@@ -157,19 +166,17 @@ def _load_rows(
                 """,
                 [source.name, rel, now],
             ).fetchall()
-            read += rejected
-            quarantined += rejected
+            counts.add(RowCounts(read=rejected, quarantined=rejected))
     con.execute(
         "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source.name, rel, digest, size, read, loaded, quarantined, duplicate, now],
-    ).fetchall()
-    return read, loaded, quarantined, duplicate
+        [source.name, rel, digest, size, counts.read, counts.loaded, counts.quarantined,
+         counts.duplicate, now],
+    ).fetchall()  # fmt: skip
+    return counts
 
 
-def _split(
-    con: duckdb.DuckDBPyConnection, source: Source, rel: str, now: object
-) -> tuple[int, int, int, int]:
-    """Route the validated rows of `checked`; return (read, quarantined, duplicate, loaded)."""
+def _split(con: duckdb.DuckDBPyConnection, source: Source, rel: str, now: object) -> RowCounts:
+    """Route the validated rows of `checked` to the raw table, quarantine and duplicates."""
     id_col = source.columns[0]
     con.execute(
         "insert into meta.quarantine "
@@ -203,4 +210,4 @@ def _split(
         "select count(*), count(_reason), "
         "(select count(*) from ranked where _is_duplicate) from checked"
     ).fetchone()
-    return read, quarantined, duplicate, read - quarantined - duplicate
+    return RowCounts(read, read - quarantined - duplicate, quarantined, duplicate)
