@@ -6,6 +6,7 @@ by `funnel run` (settings from its options). Nothing here opens the warehouse at
 
 from dagster import Definitions
 
+from pipelines.assets.funnels import funnel_attempts
 from pipelines.assets.identity import identity_components
 from pipelines.assets.ingest import raw_crm_events, raw_email_events, raw_web_events
 from pipelines.assets.models import model_assets
@@ -24,6 +25,7 @@ def build_definitions(warehouse: WarehouseResource) -> Definitions:
             raw_crm_events,
             raw_email_events,
             identity_components,
+            funnel_attempts,
             *model_assets,
         ],
         asset_checks=schema_checks,

@@ -57,6 +57,22 @@ GRAPH = {
     "marts/customers": {
         "intermediate/int_identity__customers", "marts/events", "marts/sessions",
     },
+    "intermediate/int_funnels__step_events": {"marts/events"},
+    "intermediate/int_funnels__attempts": {"intermediate/int_funnels__step_events"},
+    "intermediate/int_funnels__attempt_steps": {"intermediate/int_funnels__step_events"},
+    "intermediate/int_funnels__units": {"intermediate/int_funnels__attempts", "marts/events"},
+    "marts/customer_stages": {"intermediate/int_funnels__step_events"},
+    "marts/customer_journeys": {"marts/customer_stages", "marts/events"},
+    "marts/touchpoints": {"marts/customer_stages", "marts/events"},
+    "marts/funnel_steps": {
+        "intermediate/int_funnels__units", "intermediate/int_funnels__attempt_steps",
+        "marts/customer_journeys", "marts/customers",
+    },
+    "marts/funnel_trends": {"intermediate/int_funnels__units"},
+    "marts/funnel_dropoff": {
+        "intermediate/int_funnels__units", "intermediate/int_funnels__attempts",
+        "intermediate/int_funnels__attempt_steps", "marts/events",
+    },
 }  # fmt: skip
 
 

@@ -6,16 +6,14 @@ README). An unknown key or a bad value is an error that names the key, never a s
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
+from funnel.durations import Duration, parse_duration
+from funnel.journeys import Funnel, Matcher, Stage, Step
 
 JUNK_VALUES = (
     "", "null", "none", "nil", "undefined", "unknown", "0", "-1", "n/a", "na", "nan",
@@ -41,25 +39,6 @@ SOCIAL_SOURCES = (
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file and the key."""
-
-
-def parse_duration(value: Any) -> int:
-    """'30m' -> 1800. Units: s, m, h, d. A bare integer is seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration like '30m' (units s, m, h, d)")
-    if isinstance(value, int):
-        seconds = value
-    else:
-        match = _DURATION.match(str(value))
-        if not match:
-            raise ValueError(f"{value!r} is not a duration like '30m' (units s, m, h, d)")
-        seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
-
-
-Duration = Annotated[int, BeforeValidator(parse_duration)]
 
 
 class _Section(BaseModel):
@@ -153,6 +132,72 @@ class WarehouseConfig(_Section):
     temp_directory: str | None = Field(None, description="Where DuckDB spills to disk.")
 
 
+def _any(event: str, source: str | None = None, *where: str) -> Matcher:
+    return Matcher(source=source, event=event, where=list(where))
+
+
+PURCHASE = [_any("Order Completed"), _any("deal_won", "crm")]
+DEFAULT_STAGES = [
+    Stage(name="awareness", match=[Matcher()]),  # the first touch of any kind
+    Stage(
+        name="consideration",
+        match=[
+            _any("Product Viewed"),
+            _any("Product List Viewed"),
+            _any("Products Searched"),
+            _any("Page Viewed", None, "page_name in [Pricing, Product, 'Blog Post']"),
+            _any("click", "email"),
+        ],
+    ),
+    Stage(
+        name="decision",
+        match=[
+            _any("Product Added"),
+            _any("Checkout Started"),
+            _any("Demo Requested"),
+            _any("deal_created", "crm"),
+        ],
+    ),
+    Stage(name="purchase", match=PURCHASE),
+    Stage(name="retention", match=PURCHASE, occurrence=2),  # a second purchase
+    Stage(
+        name="advocacy",
+        match=[
+            _any("review_submitted", "crm"),
+            _any("referral_made", "crm"),
+            _any("nps_response", "crm", "score >= 9"),
+        ],
+    ),
+]
+
+
+class JourneyConfig(_Section):
+    """The customer journey: ordered stages, each entered at its first matching event."""
+
+    stages: list[Stage] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=2)
+    window: Duration = Field(
+        90 * 86400, description="The journey funnel's window, from the first stage."
+    )
+    purchase_stage: str = Field(
+        "purchase", description="The stage that is a purchase (for paths to purchase, KPIs)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> JourneyConfig:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must be unique: {names}")
+        if self.purchase_stage not in names:
+            raise ValueError(f"purchase_stage {self.purchase_stage!r} is not one of {names}")
+        return self
+
+
+class DropoffConfig(_Section):
+    top_values: int = Field(
+        10, ge=1, description="How many last events, pages and channels per dropped step."
+    )
+
+
 class FunnelConfig(_Section):
     sessions: SessionsConfig = SessionsConfig()
     identity: IdentityConfig = IdentityConfig()
@@ -160,6 +205,25 @@ class FunnelConfig(_Section):
     schedule: ScheduleConfig = ScheduleConfig()
     sensor: SensorConfig = SensorConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
+    journey: JourneyConfig = JourneyConfig()
+    funnels: list[Funnel] = Field(default_factory=list)
+    dropoff: DropoffConfig = DropoffConfig()
+
+    @model_validator(mode="after")
+    def _unique_funnels(self) -> FunnelConfig:
+        names = [f.name for f in self.funnels]
+        if len(set(names)) != len(names) or "journey" in names:
+            raise ValueError(f"funnel names must be unique and not 'journey': {names}")
+        return self
+
+    def all_funnels(self) -> list[Funnel]:
+        """The configured funnels and the journey's stages as the funnel `journey`."""
+        journey = Funnel(
+            name="journey",
+            steps=[Step.from_stage(stage) for stage in self.journey.stages],
+            window=self.journey.window,
+        )
+        return [journey, *self.funnels]
 
 
 def load_config(path: Path | str | None) -> FunnelConfig:

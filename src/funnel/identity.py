@@ -32,10 +32,10 @@ class IdentityReport:
 
 def connected_components(con: duckdb.DuckDBPyConnection) -> int:
     """Label the graph minus `cc_excluded` into temp table `cc_labels`; return the steps taken."""
-    con.execute(read_sql("identity/components_init.sql")).fetchall()
+    execute(con, read_sql("identity/components_init.sql"), {})
     step = read_sql("identity/components_step.sql")
     for iteration in range(1, MAX_ITERATIONS + 1):
-        (changed,) = con.execute(step).fetchone()
+        ((changed,),) = execute(con, step, {})
         if changed == 0:
             return iteration
     raise RuntimeError(f"identity components did not converge in {MAX_ITERATIONS} steps")

@@ -56,7 +56,6 @@ class Model:
             seen.setdefault((match[1], match[2]), None)
         return list(seen)
 
-
     def run(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> ModelRun:
         """Rebuild the table from the model's SELECT."""
         started = time.perf_counter()

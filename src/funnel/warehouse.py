@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from funnel.config import FunnelConfig
+from funnel.journeys import config_tables
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 SCHEMAS = ("config", "meta", "raw", "staging", "intermediate", "marts")
@@ -68,10 +69,11 @@ def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> N
         ),
         "internal_hosts": ("host varchar", [(h.lower(),) for h in ch.internal_hosts]),
         "conversion_events": ("event_name varchar", [(e,) for e in cfg.sessions.conversion_events]),
+        **config_tables(cfg.all_funnels()),
     }
     con.execute("begin transaction")
     for name, (columns, rows) in tables.items():
-        con.execute(f"create or replace table config.{name} ({columns})")
+        con.execute(f"create or replace table config.{name} ({columns})").fetchall()
         if rows:
             marks = ", ".join("?" for _ in rows[0])
             con.executemany(f"insert into config.{name} values ({marks})", rows)
@@ -87,6 +89,8 @@ def sql_params(cfg: FunnelConfig) -> dict[str, Any]:
         "engaged_min_seconds": s.engaged_min_duration,
         "engaged_min_page_views": s.engaged_min_page_views,
         "max_customers_per_identifier": ident.max_customers_per_identifier,
+        "purchase_stage": cfg.journey.purchase_stage,
+        "dropoff_top": cfg.dropoff.top_values,
     }
 
 
@@ -99,8 +103,15 @@ def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in names}
 
 
-def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> None:
-    con.execute(sql, bind(sql, params) or None).fetchall()
+def execute(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Run a script of one or more statements, each bound to the parameters it references;
+    return the rows of the last one."""
+    rows: list[tuple[Any, ...]] = []
+    for statement in con.extract_statements(sql):
+        rows = con.execute(statement.query, bind(statement.query, params) or None).fetchall()
+    return rows
 
 
 def read_sql(relative: str) -> str:

@@ -1,0 +1,46 @@
+"""Funnel attempts: how far every attempt of every funnel gets (iterative SQL, one step each)."""
+
+import time
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+
+from funnel.funnels import build_attempts
+from pipelines.resources import WarehouseResource
+
+STEP_EVENTS = AssetKey(["intermediate", "int_funnels__step_events"])
+ATTEMPTS = AssetKey(["intermediate", "int_funnels__attempts"])
+ATTEMPT_STEPS = AssetKey(["intermediate", "int_funnels__attempt_steps"])
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            ATTEMPTS,
+            deps=[STEP_EVENTS],
+            group_name="intermediate",
+            kinds={"duckdb"},
+            description=(
+                "Every funnel attempt (one per step-1 event) with the furthest step it reached "
+                "within its window, and whether an exclusion voided it."
+            ),
+        ),
+        AssetSpec(
+            ATTEMPT_STEPS,
+            deps=[STEP_EVENTS],
+            group_name="intermediate",
+            kinds={"duckdb"},
+            description="The event time that filled each step of each attempt.",
+        ),
+    ]
+)
+def funnel_attempts(context: AssetExecutionContext, warehouse: WarehouseResource):
+    """Advance every funnel attempt step by step, the earliest qualifying event each time."""
+    started = time.perf_counter()
+    with warehouse.connect() as con:
+        report = build_attempts(con, warehouse.params)
+    seconds = round(time.perf_counter() - started, 3)
+    context.log.info(f"{report.attempts} attempts, {report.steps} steps filled in {seconds}s")
+    yield MaterializeResult(
+        asset_key=ATTEMPTS, metadata={"dagster/row_count": report.attempts, "seconds": seconds}
+    )
+    yield MaterializeResult(asset_key=ATTEMPT_STEPS, metadata={"dagster/row_count": report.steps})

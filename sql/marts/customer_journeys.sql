@@ -1,0 +1,90 @@
+-- One row per customer: where they came from, how far they got, and their path to purchase.
+-- Grain: one row per customer. Primary key: customer_id.
+-- acquisition_channel: the channel of the customer's first touch (first event of any source:
+-- a web session's channel, 'Email' for an e-mail event, the CRM's recorded channel for a CRM
+-- activity; '(none)' when that is empty). first_touch_campaign: that event's campaign name
+-- (web utm_campaign or e-mail campaign). current_stage: the furthest journey stage reached.
+-- The purchase stage is `journey.purchase_stage`; touchpoints and sessions are counted strictly
+-- before the first purchase, days from the first touch to it.
+with events as (
+    select * from marts.events
+),
+
+stages as (
+    select * from marts.customer_stages
+),
+
+ordered as (
+    select
+        *,
+        row_number() over (partition by customer_id order by occurred_at, source, event_id) as n
+    from events
+),
+
+first_touch as (
+    select
+        customer_id,
+        occurred_at as first_touch_at,
+        source as first_touch_source,
+        coalesce(channel, '(none)') as acquisition_channel,
+        coalesce(campaign_name, email_campaign_name) as first_touch_campaign
+    from ordered
+    where n = 1
+),
+
+touches as (
+    select
+        customer_id,
+        max(occurred_at) as last_touch_at,
+        count(*) as touchpoints,
+        count(distinct session_id) as sessions
+    from events
+    group by customer_id
+),
+
+furthest as (
+    select
+        customer_id,
+        stage_index as current_stage_index,
+        stage as current_stage,
+        row_number() over (partition by customer_id order by stage_index desc) as n
+    from stages
+),
+
+purchase as (
+    select customer_id, entered_at as first_purchase_at
+    from stages
+    where stage = $purchase_stage
+),
+
+before_purchase as (
+    select
+        p.customer_id,
+        count(e.event_id) as touchpoints_before_purchase,
+        count(distinct e.session_id) as sessions_before_purchase
+    from purchase as p
+    left join events as e on e.customer_id = p.customer_id and e.occurred_at < p.first_purchase_at
+    group by p.customer_id
+)
+
+select
+    cast(f.customer_id as varchar) as customer_id,
+    cast(f.first_touch_at as timestamp) as first_touch_at,
+    cast(t.last_touch_at as timestamp) as last_touch_at,
+    cast(f.first_touch_source as varchar) as first_touch_source,
+    cast(f.acquisition_channel as varchar) as acquisition_channel,
+    cast(f.first_touch_campaign as varchar) as first_touch_campaign,
+    cast(s.current_stage as varchar) as current_stage,
+    cast(s.current_stage_index as integer) as current_stage_index,
+    cast(t.touchpoints as bigint) as touchpoints,
+    cast(t.sessions as bigint) as sessions,
+    cast(p.first_purchase_at as timestamp) as first_purchase_at,
+    cast(b.touchpoints_before_purchase as bigint) as touchpoints_before_purchase,
+    cast(b.sessions_before_purchase as bigint) as sessions_before_purchase,
+    cast(date_diff('second', f.first_touch_at, p.first_purchase_at) / 86400.0 as double)
+        as days_to_purchase
+from first_touch as f
+inner join touches as t on t.customer_id = f.customer_id
+left join furthest as s on s.customer_id = f.customer_id and s.n = 1
+left join purchase as p on p.customer_id = f.customer_id
+left join before_purchase as b on b.customer_id = f.customer_id
