@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from funnel.config import ConfigError, FunnelConfig, load_config, parse_duration
+from funnel.config import ConfigError, FunnelConfig, load_config
+from funnel.durations import parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
 

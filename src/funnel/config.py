@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from funnel.durations import Duration, parse_duration
+from funnel.durations import Duration
 from funnel.journeys import Funnel, Matcher, Stage, Step
 
 JUNK_VALUES = (

@@ -181,7 +181,9 @@ def config_tables(funnels: list[Funnel]) -> dict[str, tuple[str, list[Row]]]:
     for funnel in funnels:
         n = len(funnel.steps)
         tables["funnels"][1].append((funnel.name, funnel.window, funnel.order, funnel.count_by, n))
-        for index, (step, name) in enumerate(zip(funnel.steps, funnel.step_names()), start=1):
+        for index, (step, name) in enumerate(
+            zip(funnel.steps, funnel.step_names(), strict=True), start=1
+        ):
             tables["funnel_steps"][1].append((funnel.name, index, name, step.occurrence))
             for matcher in step.matchers():
                 add_matcher(funnel.name, matcher, index, (None, None))
