@@ -1,0 +1,157 @@
+"""Funnel rules on hand-made customers, each answer worked out by hand.
+
+Every customer is one device; `A`, `B`, `C` are track events, `X` is the exclusion event, `Z`
+an unrelated event. Times are seconds after T0 unless a case gives its own timestamps.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CRM_COLUMNS, Pipeline, crm, web, write_csv, write_jsonl
+
+CONFIG = """
+funnels:
+  - {name: abc, window: 1h, steps: [{event: A}, {event: B}, {event: C}]}
+  - {name: abc_strict, window: 1h, order: strict, steps: [{event: A}, {event: B}, {event: C}]}
+  - {name: abc_any, window: 1h, order: unordered, steps: [{event: A}, {event: B}, {event: C}]}
+  - {name: aa, window: 1h, steps: [{event: A}, {event: A}]}
+  - name: excl
+    window: 1h
+    steps: [{event: A}, {event: B}, {event: C}]
+    exclusions: [{event: X, between: [1, 2]}]
+  - {name: ab_2h, window: 2h, steps: [{event: A}, {event: B}]}
+  - {name: ab_session, window: 2h, count_by: session, steps: [{event: A}, {event: B}]}
+"""
+
+CASES: dict[str, list[tuple[str, float]]] = {
+    "boundary-in": [("A", 0), ("B", 3600)],  # exactly the window: inside
+    "boundary-out": [("A", 0), ("B", 3601)],
+    "reanchor": [("A", 0), ("A", 3000), ("B", 3700), ("C", 3800)],
+    "strict-broken": [("A", 0), ("Z", 10), ("B", 20), ("C", 30)],
+    "strict-ok": [("A", 0), ("B", 10), ("C", 20)],
+    "reversed": [("C", 0), ("B", 10), ("A", 20)],
+    "repeat": [("A", 0), ("A", 10)],
+    "single-a": [("A", 0)],
+    "excluded": [("A", 0), ("X", 5), ("B", 10), ("C", 20)],
+    "excluded-then-ok": [("A", 0), ("X", 5), ("A", 100), ("B", 110), ("C", 120)],
+    "excluded-unreached": [("A", 0), ("X", 5)],
+    "exclusion-after": [("A", 0), ("B", 10), ("X", 15), ("C", 20)],
+    "open": [("A", 99000)],  # its window is still open at the latest event (100000)
+    "closed": [("A", 0)],
+    "two-sessions": [("A", 0), ("B", 4000)],  # 66:40 apart: two sessions
+    "clock": [("Tick", 100000)],  # the latest event in the warehouse
+}
+# Daylight saving starts in Europe on 2026-03-29 at 02:00 (CET -> CEST): 01:50 and 03:40 on the
+# wall clock are 50 minutes apart, inside a 1h window.
+DST = [("A", "2026-03-29T01:50:00+01:00"), ("B", "2026-03-29T03:40:00+02:00")]
+
+# furthest step per funnel; None = not in the funnel (no attempt, or every attempt voided)
+EXPECTED = {
+    #                     abc strict any aa excl ab_2h
+    "boundary-in":        (2, 2, 2, 1, 2, 2),
+    "boundary-out":       (1, 1, 1, 1, 1, 2),
+    "reanchor":           (3, 3, 3, 2, 3, 2),
+    "strict-broken":      (3, 1, 3, 1, 3, 2),
+    "strict-ok":          (3, 3, 3, 1, 3, 2),
+    "reversed":           (1, 1, 3, 1, 1, 1),
+    "repeat":             (1, 1, 1, 2, 1, 1),
+    "single-a":           (1, 1, 1, 1, 1, 1),
+    "excluded":           (3, 1, 3, 1, None, 2),
+    "excluded-then-ok":   (3, 3, 3, 2, 3, 2),
+    "excluded-unreached": (1, 1, 1, 1, None, 1),
+    "exclusion-after":    (3, 2, 3, 1, 3, 2),
+    "open":               (1, 1, 1, 1, 1, 1),
+    "closed":             (1, 1, 1, 1, 1, 1),
+    "two-sessions":       (1, 1, 1, 1, 1, 2),
+    "dst":                (2, 2, 2, 1, 2, 2),
+}  # fmt: skip
+FUNNELS = ("abc", "abc_strict", "abc_any", "aa", "excl", "ab_2h")
+
+
+def track(message_id: str, seconds: float, device: str, event: str) -> dict:
+    return web(message_id, seconds, anon=device, type="track", event=event)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    pipeline = Pipeline(tmp_path_factory.mktemp("funnels"))
+    pipeline.configure(CONFIG)
+    events = [
+        track(f"{device}-{i}", seconds, device, event)
+        for device, steps in CASES.items()
+        for i, (event, seconds) in enumerate(steps)
+    ]
+    events += [
+        {**track(f"dst-{i}", 0, "dst", event), "timestamp": stamp}
+        for i, (event, stamp) in enumerate(DST)
+    ]
+    write_jsonl(pipeline.inbox / "web" / "events.jsonl", events)
+    pipeline.run()
+    return pipeline
+
+
+def furthest(run: Pipeline, funnel: str) -> dict[str, int]:
+    rows = run.query(
+        """
+        select i.identifier_value, u.furthest_step
+        from intermediate.int_funnels__units as u
+        inner join marts.customer_identifiers as i on i.customer_id = u.unit_id
+        where u.funnel = ? and i.identifier_type = 'anonymous_id'
+        """,
+        [funnel],
+    )
+    return dict(rows)
+
+
+@pytest.mark.parametrize("funnel", FUNNELS)
+def test_furthest_step_per_customer(run: Pipeline, funnel: str) -> None:
+    column = FUNNELS.index(funnel)
+    expected = {
+        device: steps[column] for device, steps in EXPECTED.items() if steps[column] is not None
+    }
+    assert furthest(run, funnel) == expected
+
+
+def test_step_counts_dropped_and_in_progress(run: Pipeline) -> None:
+    rows = run.query(
+        "select step_index, step_name, customers, dropped, in_progress, conversion_rate,"
+        " overall_conversion_rate from marts.funnel_steps"
+        " where funnel = 'abc' and breakdown = 'all' order by step_index"
+    )
+    # 16 customers did A; 8 reached B, 6 reached C. At B, 'open' is still in its window: in
+    # progress; the 7 other customers stuck at A dropped. At C, boundary-in and dst dropped.
+    assert rows == [
+        (1, "A", 16, 0, 0, 1.0, 1.0),
+        (2, "B", 8, 7, 1, 0.5, 0.5),
+        (3, "C", 6, 2, 0, 0.75, 0.375),
+    ]
+
+
+def test_time_to_convert(run: Pipeline) -> None:
+    # A -> B in the representative attempt (the earliest reaching the furthest step) of the 8
+    # customers at B: boundary-in 3600, reanchor 700 (its second attempt), strict-broken 20,
+    # strict-ok 10, excluded 10, excluded-then-ok 110 (its first attempt already reaches C),
+    # exclusion-after 10, dst 3000. Sorted: 10 10 10 20 110 700 3000 3600: median 65.
+    rows = run.query(
+        "select median_seconds_to_convert from marts.funnel_steps"
+        " where funnel = 'abc' and breakdown = 'all' and step_index = 2"
+    )
+    assert rows == [(65.0,)]
+
+
+def test_session_funnel_counts_sessions(run: Pipeline) -> None:
+    # A and B of 'two-sessions' fall in two sessions: by session, no session has both
+    rows = run.query(
+        "select step_index, customers from marts.funnel_steps"
+        " where funnel = 'ab_session' and breakdown = 'all' order by step_index"
+    )
+    assert rows == [(1, 15), (2, 9)]
+
+
+def test_dropoff_names_the_last_event_before_leaving(run: Pipeline) -> None:
+    # at C (step 3) boundary-in dropped after B; dst after B
+    rows = run.query(
+        "select value, customers, share from marts.funnel_dropoff"
+        " where funnel = 'abc' and step_index = 3 and dimension = 'event'"
+    )
+    assert rows == [("B", 2, 1.0)]
