@@ -140,12 +140,16 @@ def test_time_to_convert(run: Pipeline) -> None:
 
 
 def test_session_funnel_counts_sessions(run: Pipeline) -> None:
-    # A and B of 'two-sessions' fall in two sessions: by session, no session has both
+    # Units are sessions with an A (30-minute inactivity rule). Gaps over 30 minutes split
+    # boundary-in, boundary-out, two-sessions and dst (50 min) into an A session and a B
+    # session, and reanchor into [A] and [A, B, C]: 17 sessions with an A. Those with a B after
+    # it: reanchor's second, strict-broken, strict-ok, excluded, excluded-then-ok,
+    # exclusion-after: 6. By customer (ab_2h), 11 customers reach B.
     rows = run.query(
         "select step_index, customers from marts.funnel_steps"
         " where funnel = 'ab_session' and breakdown = 'all' order by step_index"
     )
-    assert rows == [(1, 15), (2, 9)]
+    assert rows == [(1, 17), (2, 6)]
 
 
 def test_dropoff_names_the_last_event_before_leaving(run: Pipeline) -> None:
