@@ -144,7 +144,7 @@ def test_session_funnel_counts_sessions(run: Pipeline) -> None:
     # boundary-in, boundary-out, two-sessions and dst (50 min) into an A session and a B
     # session, and reanchor into [A] and [A, B, C]: 17 sessions with an A. Those with a B after
     # it: reanchor's second, strict-broken, strict-ok, excluded, excluded-then-ok,
-    # exclusion-after: 6. By customer (ab_2h), 11 customers reach B.
+    # exclusion-after: 6. (By customer, ab_2h, 10 customers reach B.)
     rows = run.query(
         "select step_index, customers from marts.funnel_steps"
         " where funnel = 'ab_session' and breakdown = 'all' order by step_index"
