@@ -7,7 +7,7 @@ an unrelated event. Times are seconds after T0 unless a case gives its own times
 from __future__ import annotations
 
 import pytest
-from conftest import CRM_COLUMNS, Pipeline, crm, web, write_csv, write_jsonl
+from conftest import Pipeline, web, write_jsonl
 
 CONFIG = """
 funnels:
