@@ -69,6 +69,12 @@ GRAPH = {
         "marts/customer_journeys", "marts/customers",
     },
     "marts/funnel_trends": {"intermediate/int_funnels__units"},
+    "intermediate/int_kpi__facts": {
+        "marts/customer_journeys", "marts/sessions", "marts/events",
+        "intermediate/int_funnels__step_events",
+    },
+    "marts/kpi_daily": {"intermediate/int_kpi__facts"},
+    "marts/kpi_by_channel": {"intermediate/int_kpi__facts"},
     "marts/funnel_dropoff": {
         "intermediate/int_funnels__units", "intermediate/int_funnels__attempts",
         "intermediate/int_funnels__attempt_steps", "marts/events",

@@ -11,15 +11,9 @@ import duckdb
 
 from funnel.config import ConfigError, load_config
 from funnel.ingest.readers import FileError
+from funnel.schemas import TABLE_SCHEMAS
 
 DEFAULT_CONFIG = "funnel.yaml"
-SUMMARY_TABLES = (
-    "marts.customers",
-    "marts.customer_identifiers",
-    "marts.identity_hubs",
-    "marts.events",
-    "marts.sessions",
-)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +84,7 @@ def summary(warehouse: Path, seconds: float) -> str:
                 f"  {source:<6} {n:>4} files  {read:>8} rows read = {loaded} loaded"
                 f" + {quarantined} quarantined + {duplicate} duplicates"
             )
-        for table in SUMMARY_TABLES:
+        for table in TABLE_SCHEMAS:  # every output table
             rows = con.execute(f"select count(*) from {table}").fetchone()[0]
             lines.append(f"  {table:<28} {rows:>8} rows")
     return "\n".join(lines)

@@ -176,12 +176,183 @@ class Sessions(_Strict):
         return data.lazyframe.select(pl.col("is_bounce") != pl.col("is_engaged"))
 
 
+class CustomerStages(_Strict):
+    customer_id: str = pa.Field(str_matches=CUSTOMER_ID)
+    stage_index: pl.Int32 = pa.Field(ge=1)
+    stage: str = pa.Field()
+    entered_at: Timestamp = pa.Field()
+    source: str = pa.Field(isin=SOURCES)
+    event_id: str = pa.Field()
+
+    class Config:
+        unique = ["customer_id", "stage_index"]
+
+
+class CustomerJourneys(_Strict):
+    customer_id: str = pa.Field(unique=True, str_matches=CUSTOMER_ID)
+    first_touch_at: Timestamp = pa.Field()
+    last_touch_at: Timestamp = pa.Field()
+    first_touch_source: str = pa.Field(isin=SOURCES)
+    acquisition_channel: str = pa.Field()
+    first_touch_campaign: str = pa.Field(nullable=True)
+    current_stage: str = pa.Field(nullable=True)
+    current_stage_index: pl.Int32 = pa.Field(nullable=True, ge=1)
+    touchpoints: pl.Int64 = pa.Field(ge=1)
+    sessions: pl.Int64 = pa.Field(ge=0)
+    first_purchase_at: Timestamp = pa.Field(nullable=True)
+    touchpoints_before_purchase: pl.Int64 = pa.Field(nullable=True, ge=0)
+    sessions_before_purchase: pl.Int64 = pa.Field(nullable=True, ge=0)
+    days_to_purchase: float = pa.Field(nullable=True, ge=0)
+
+    @pa.dataframe_check
+    def touches_in_order(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("first_touch_at") <= pl.col("last_touch_at"))
+
+
+class Touchpoints(_Strict):
+    customer_id: str = pa.Field(str_matches=CUSTOMER_ID)
+    touch_index: pl.Int64 = pa.Field(ge=1)
+    occurred_at: Timestamp = pa.Field()
+    source: str = pa.Field(isin=SOURCES)
+    event_id: str = pa.Field()
+    event_name: str = pa.Field()
+    session_id: str = pa.Field(nullable=True, str_matches=SESSION_ID)
+    channel: str = pa.Field(nullable=True)
+    page_path: str = pa.Field(nullable=True)
+    stage_reached: str = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["customer_id", "touch_index"]
+
+
+def rate() -> object:
+    """A share: from 0 to 1 (a new Field each time: pandera binds a Field to one column)."""
+    return pa.Field(ge=0, le=1)
+
+
+def _by_funnel_step(data: PolarsData) -> pl.LazyFrame:
+    keys = ["funnel", "breakdown", "breakdown_value"]
+    return data.lazyframe.sort([*keys, "step_index"]).with_columns(
+        next_customers=pl.col("customers").shift(-1).over(keys),
+        next_dropped=pl.col("dropped").shift(-1).over(keys),
+        next_in_progress=pl.col("in_progress").shift(-1).over(keys),
+    )
+
+
+class FunnelSteps(_Strict):
+    funnel: str = pa.Field()
+    breakdown: str = pa.Field()
+    breakdown_value: str = pa.Field()
+    step_index: pl.Int32 = pa.Field(ge=1)
+    step_name: str = pa.Field()
+    customers: pl.Int64 = pa.Field(ge=0)
+    conversion_rate: float = rate()
+    overall_conversion_rate: float = rate()
+    dropped: pl.Int64 = pa.Field(ge=0)
+    in_progress: pl.Int64 = pa.Field(ge=0)
+    median_seconds_to_convert: float = pa.Field(nullable=True, ge=0)
+    p90_seconds_to_convert: float = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        unique = ["funnel", "breakdown", "breakdown_value", "step_index"]
+
+    @pa.dataframe_check
+    def counts_never_grow(cls, data: PolarsData) -> pl.LazyFrame:
+        return _by_funnel_step(data).select(
+            pl.col("next_customers").is_null() | (pl.col("next_customers") <= pl.col("customers"))
+        )
+
+    @pa.dataframe_check
+    def every_unit_accounted_for(cls, data: PolarsData) -> pl.LazyFrame:
+        """customers(k) = customers(k + 1) + dropped(k + 1) + in_progress(k + 1)."""
+        return _by_funnel_step(data).select(
+            pl.col("next_customers").is_null()
+            | (
+                pl.col("customers")
+                == pl.col("next_customers") + pl.col("next_dropped") + pl.col("next_in_progress")
+            )
+        )
+
+
+class FunnelTrends(_Strict):
+    funnel: str = pa.Field()
+    period: str = pa.Field(isin=["week", "month"])
+    period_start: pl.Date = pa.Field()
+    entered: pl.Int64 = pa.Field(ge=1)
+    converted: pl.Int64 = pa.Field(ge=0)
+    in_progress: pl.Int64 = pa.Field(ge=0)
+    conversion_rate: float = rate()
+
+    class Config:
+        unique = ["funnel", "period", "period_start"]
+
+
+class FunnelDropoff(_Strict):
+    funnel: str = pa.Field()
+    step_index: pl.Int32 = pa.Field(ge=2)
+    step_name: str = pa.Field()
+    dimension: str = pa.Field(isin=["event", "page", "channel"])
+    value: str = pa.Field()
+    rank: pl.Int32 = pa.Field(ge=1)
+    customers: pl.Int64 = pa.Field(ge=1)
+    dropped: pl.Int64 = pa.Field(ge=1)
+    share: float = pa.Field(gt=0, le=1)
+
+    class Config:
+        unique = ["funnel", "step_index", "dimension", "value"]
+
+
+KPI_KINDS = ["count", "rate", "ratio", "score"]
+
+
+def _kpi_ranges(data: PolarsData) -> pl.LazyFrame:
+    kind, value = pl.col("kind"), pl.col("value")
+    return data.lazyframe.select(
+        value.is_null()
+        | ((kind == "rate") & value.is_between(0, 1))
+        | ((kind == "score") & value.is_between(-100, 100))
+        | (kind.is_in(["count", "ratio"]) & (value >= 0))
+    )
+
+
+class KpiDaily(_Strict):
+    day: pl.Date = pa.Field()
+    kpi: str = pa.Field()
+    kind: str = pa.Field(isin=KPI_KINDS)
+    value: float = pa.Field(nullable=True)
+    numerator: float = pa.Field()
+    denominator: float = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        unique = ["day", "kpi"]
+
+    @pa.dataframe_check
+    def values_in_range(cls, data: PolarsData) -> pl.LazyFrame:
+        """Rates in [0, 1], NPS in [-100, 100], counts and ratios not negative."""
+        return _kpi_ranges(data)
+
+
+class KpiByChannel(KpiDaily):
+    acquisition_channel: str = pa.Field()
+
+    class Config:
+        unique = ["day", "acquisition_channel", "kpi"]
+
+
 TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "marts.customers": Customers,
     "marts.customer_identifiers": CustomerIdentifiers,
     "marts.identity_hubs": IdentityHubs,
     "marts.events": Events,
     "marts.sessions": Sessions,
+    "marts.customer_stages": CustomerStages,
+    "marts.customer_journeys": CustomerJourneys,
+    "marts.touchpoints": Touchpoints,
+    "marts.funnel_steps": FunnelSteps,
+    "marts.funnel_trends": FunnelTrends,
+    "marts.funnel_dropoff": FunnelDropoff,
+    "marts.kpi_daily": KpiDaily,
+    "marts.kpi_by_channel": KpiByChannel,
 }
 
 
