@@ -54,7 +54,7 @@ def parse_condition(text: Any) -> Condition:
     try:
         value = yaml.safe_load(literal)
     except yaml.YAMLError as exc:
-        raise ValueError(f"{literal!r} is not a value") from exc
+        raise ValueError(f"{literal!r} is not a value in the condition {text!r}") from exc
     values = value if isinstance(value, list) else [value]
     if op == "in" and not isinstance(value, list):
         raise ValueError(f"'in' needs a list, e.g. \"{field} in [a, b]\"")
