@@ -109,7 +109,8 @@ GOOD_STEPS = "steps: [{event: A}, {event: B}]"
         (f"funnels:\n  - {{name: f, order: random, {GOOD_STEPS}}}\n", ["funnels.0.order"]),
         (f"funnels:\n  - {{name: f, colour: red, {GOOD_STEPS}}}\n", ["funnels.0.colour"]),
         (
-            f"funnels:\n  - {{name: f, {GOOD_STEPS}, exclusions: [{{event: X, between: [2, 1]}}]}}"
+            f"funnels:\n  - {{name: f, {GOOD_STEPS},"
+            " exclusions: [{event: X, between: [2, 1]}]}\n",
             ["exclusion between [2, 1]"],
         ),
         (
