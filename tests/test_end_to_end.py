@@ -94,6 +94,60 @@ def test_sessions_match_the_planted_sessions(sample_run: Pipeline) -> None:
     assert actual - expected == Counter() and expected - actual == Counter()
 
 
+def customer_of_person(run: Pipeline) -> dict[str, str]:
+    resolved = {
+        (t, v): c
+        for t, v, c in run.query(
+            "select identifier_type, identifier_value, customer_id from marts.customer_identifiers"
+        )
+    }
+    return {
+        r["person_id"]: resolved[(r["identifier_type"], r["identifier_value"])]
+        for r in truth("identifiers.csv")
+    }
+
+
+ISO = "strftime({}, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'"
+
+
+def test_planted_journeys_are_recovered(sample_run: Pipeline) -> None:
+    customer = customer_of_person(sample_run)
+    expected = Counter(
+        (customer[r["person_id"]], r["stage"], r["first_at"]) for r in truth("journeys.csv")
+    )
+    actual = Counter(
+        sample_run.query(
+            f"select customer_id, stage, {ISO.format('entered_at')} from marts.customer_stages"
+        )
+    )
+    assert actual - expected == Counter() and expected - actual == Counter()
+
+
+def test_planted_orders_and_first_touches_are_recovered(sample_run: Pipeline) -> None:
+    customer = customer_of_person(sample_run)
+    orders = Counter(
+        (customer[r["person_id"]], r["order_id"], r["occurred_at"], float(r["revenue"]))
+        for r in truth("orders.csv")
+    )
+    assert orders == Counter(
+        sample_run.query(
+            f"select customer_id, order_id, {ISO.format('occurred_at')}, revenue"
+            " from marts.events where event_name = 'Order Completed'"
+        )
+    )
+    journeys = {
+        c: (channel, first)
+        for c, channel, first in sample_run.query(
+            "select customer_id, acquisition_channel,"
+            f" {ISO.format('first_touch_at')} from marts.customer_journeys"
+        )
+    }
+    for person in truth("people.csv"):
+        # a person known only by e-mail was acquired by e-mail (their first touch)
+        channel = person["acquisition_channel"] or "Email"
+        assert journeys[customer[person["person_id"]]] == (channel, person["first_touch_at"])
+
+
 def test_planted_bad_rows_and_duplicates_are_exactly_what_was_set_aside(
     sample_run: Pipeline,
 ) -> None:

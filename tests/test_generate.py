@@ -409,7 +409,10 @@ def test_channels_are_written_consistently(small: Dataset) -> None:
     for row in small.valid["web"]:
         url = row.get("context.page.url") or ""
         if "utm_source=" in url:
-            assert row.get("context.campaign.source") in url
+            params = dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&"))
+            assert params["utm_source"] == row["context.campaign.source"]
+            assert params["utm_medium"] == row["context.campaign.medium"]
+            assert params["utm_campaign"] == row["context.campaign.name"]
         if row.get("context.campaign.source"):
             assert row.get("context.campaign.medium")
 
@@ -566,7 +569,9 @@ def test_rejects_populations_too_small_for_the_edge_cases(tmp_path: Path) -> Non
 
 def test_default_sample_fits_the_size_budget(tmp_path: Path) -> None:
     summary = generate(tmp_path, 2000, 90, 42, date(2026, 7, 1))
-    size = sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file())
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
     assert size < 4_500_000
+    assert sum(p.stat().st_blocks * 512 for p in files) < 4_500_000  # allocated on disk
     assert summary["bytes"] == size
     assert 30_000 <= summary["events"]["web"] <= 80_000

@@ -83,8 +83,12 @@ def campaign_for(channel: str, rng: random.Random, name: str | None = None) -> d
     return campaign
 
 
+_UTM_PARAM = {"name": "campaign"}
+
+
 def utm_query(campaign: dict[str, str]) -> str:
-    return urlencode([(f"utm_{key}", value) for key, value in campaign.items()])
+    # context.campaign.name is the utm_campaign param; the other keys keep their names
+    return urlencode([(f"utm_{_UTM_PARAM.get(k, k)}", v) for k, v in campaign.items()])
 
 
 def referrer_for(channel: str, rng: random.Random) -> str:

@@ -49,9 +49,8 @@ class _Contact:
         self.rows: list[Row] = []
 
     def later(self, low: timedelta, high: timedelta) -> datetime:
-        self.t += timedelta(
-            seconds=self.rng.randint(int(low.total_seconds()), int(high.total_seconds()))
-        )
+        seconds = self.rng.uniform(low.total_seconds(), high.total_seconds()) * self.pace
+        self.t += timedelta(seconds=max(1, round(seconds)))
         return self.t
 
     def emit(self, event_type: str, **fields: str) -> None:

@@ -12,7 +12,7 @@ from . import crm, email, faults, truth, web
 from .campaigns import schedule
 from .ids import IdFactory
 from .people import build_population
-from .records import Row
+from .records import ID_FIELD, Row
 from .timefmt import iso_week
 from .writers import write_rows
 
@@ -24,7 +24,6 @@ _FORMATS = {
     "crm": (".csv", None, (".parquet",)),
     "email": (".csv.gz", ".jsonl", ()),
 }
-_ID_FIELD = {"web": "messageId", "crm": "event_id", "email": "event_id"}
 _WEEK_FILE = re.compile(r"^\d{4}-W\d{2}\.(jsonl|jsonl\.gz|csv|csv\.gz|parquet)$")
 
 
@@ -43,7 +42,7 @@ def _layout(source: str, rows: list[Row]) -> dict[str, list[Row]]:
     weeks: dict[str, list[Row]] = {}
     for row in rows:
         weeks.setdefault(iso_week(row.at), []).append(row)
-    key = _ID_FIELD[source]
+    key = ID_FIELD[source]
     return {
         f"{source}/{week}{fmt}": sorted(weeks[week], key=lambda r: (r.at, r.data[key]))
         for week, fmt in _file_formats(source, weeks).items()
@@ -71,8 +70,11 @@ def generate(
 ) -> dict[str, Any]:
     """Write a deterministic synthetic dataset to `out` (web/, crm/, email/, truth/).
 
-    Same arguments, same bytes. Returns a summary: persons, valid events per source, sessions,
-    files written (relative to `out`), bad rows, duplicate copies and total bytes.
+    Same arguments, same bytes. `customers` must be at least 40 and `days` at least 7 (room for
+    the hubs and planted edge cases); every web format appears once the window spans 4 ISO weeks.
+    Week files and truth files of an earlier run in `out` are replaced; nothing else is touched.
+    Returns a summary: persons, valid events per source, sessions, files written (relative to
+    `out`), bad rows, duplicate copies and total bytes.
     """
     out = Path(out)
     begin = datetime.combine(start, time(), UTC)

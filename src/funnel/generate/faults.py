@@ -11,7 +11,7 @@ import json
 import random
 
 from .ids import IdFactory
-from .records import Row
+from .records import ID_FIELD, Row
 
 # Reason codes per source (they are the `reason` column of truth/bad_rows.csv).
 REASONS = {
@@ -20,7 +20,6 @@ REASONS = {
     "email": ("missing_email", "bad_timestamp"),
 }
 BAD_TIMESTAMPS = ("yesterday", "2026-13-45T99:00:00Z", "31/02/2026 25:61")
-ID_FIELD = {"web": "messageId", "crm": "event_id", "email": "event_id"}
 BAD_SHARE = 0.001
 DUP_SHARE = 0.0005
 

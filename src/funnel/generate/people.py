@@ -227,18 +227,18 @@ def build_population(
         by_id[pid].crm_email = SUPPORT_MAILBOX
         by_id[pid].crm_knows_user_id = True
     # a couple of guaranteed repeat buyers, early enough for both orders to fit in the window
-    early = [p for p in people if p.identified and p.first_at < start + (end - start) * 0.3]
-    repeaters = set(_pick(rng, early, lambda p: True, 2))
+    identified = sorted((p for p in people if p.identified), key=lambda p: p.first_at)
+    soon = [p for p in identified if p.first_at < start + (end - start) * 0.3]
+    repeaters = set(_pick(rng, soon if len(soon) >= 2 else identified[:2], lambda p: True, 2))
     for person in people:
         if person.web:
             repeater = person.person_id in repeaters
             _plan_visits(person, rng, ids, start, end, campaigns, repeater)
-    shared_users = _pick(
-        rng,
-        people,
-        lambda p: p.plan in ("web", "web_email") and _signup(p).start < end - 5 * DAY,
-        3,
+    sharing = sorted(
+        (p for p in people if p.plan in ("web", "web_email")), key=lambda p: _signup(p).start
     )
+    early = [p for p in sharing if _signup(p).start < end - 5 * DAY]
+    shared_users = _pick(rng, early if len(early) >= 3 else sharing[:3], lambda p: True, 3)
     shared = _device(ids, rng, owner=None, tracker=False)
     for pid in shared_users:
         _plan_shared_visits(by_id[pid], shared, rng, end)
@@ -344,8 +344,8 @@ def _plan_visits(
                 login.start = _uniform_time(rng, low, max(low + HOUR, end - 2 * DAY))
     eligible = [i for i in range(count) if i > signup or not person.identified]
     eligible = [i for i in eligible if visits[i].intent != "signup"]
-    while len(eligible) < person.web_orders:
-        t = visits[-1].start + timedelta(hours=rng.randint(2, 40))
+    while len(eligible) < person.web_orders:  # room for every planned order
+        t = _uniform_time(rng, visits[signup].start + HOUR, last_start)
         visits.append(Visit(t, pid, "consider", weighted(rng, RETURNING)))
         device_of.append(0)
         eligible.append(len(visits) - 1)
@@ -391,7 +391,8 @@ def _plan_clicks(
 
 def _plan_shared_visits(person: Person, shared: Device, rng: random.Random, end: datetime) -> None:
     """Each of the shared device's users logs in there a couple of times after signing up."""
-    low = _signup(person).start + DAY
+    signup = _signup(person).start
+    low = signup + (DAY if signup < end - 3 * DAY else 2 * HOUR)
     high = max(low + HOUR, end - 2 * DAY)
     for _ in range(2):
         channel = rng.choice(("Direct", "Organic Search"))

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# The event id column of each source (the key for de-duplication).
+ID_FIELD = {"web": "messageId", "crm": "event_id", "email": "event_id"}
+
 
 @dataclass
 class Row:

@@ -25,7 +25,7 @@ from typing import Any
 
 from .channels import classify
 from .people import JUNK_EMAILS, JUNK_USER_IDS, SUPPORT_MAILBOX, Population
-from .records import Row
+from .records import ID_FIELD, Row
 from .timefmt import iso_ms
 from .writers import write_csv
 
@@ -248,8 +248,7 @@ def write_truth(
             if row.bad:
                 bad.append([row.source, name, number, row.bad])
             elif row.dup:
-                id_field = "messageId" if row.source == "web" else "event_id"
-                dups.append([row.source, name, number, row.data[id_field]])
+                dups.append([row.source, name, number, row.data[ID_FIELD[row.source]]])
 
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {
         "identifiers.csv": (

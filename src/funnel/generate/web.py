@@ -206,6 +206,8 @@ class WebRenderer:
             # a planted gap moved the planned login before the sign-up: log in once more later
             signed_up = self.signup_at[owner.person_id]
             start = at_ms(max(prev_end, signed_up), self.rng.randrange(3_600_000, 6 * 3_600_000))
+            if start > self.pop.end - 3 * HOUR:
+                return  # no room left: this device stays unlinked (never seen in the sweeps)
             visit = Visit(start, owner.person_id, "consider", "Direct")
             steps = plan_steps("consider", self.rng)
             steps.insert(1, Step("identify", "login"))
