@@ -17,3 +17,7 @@ where s.step_index = 1 and f.order_mode in ('ordered', 'strict');
 create or replace temp table fa_steps as
 select a.attempt_id, 1 as step_index, a.entered_at as occurred_at, a.last_seq as unit_seq
 from fa_attempts as a;
+
+-- The events that reached each step, kept only where the next step has its own window.
+create or replace temp table fa_reach as
+select attempt_id, step_index, unit_seq, occurred_at from fa_steps;

@@ -5,7 +5,8 @@
 -- Engaged (Google Analytics 4's definition, thresholds under `sessions:` in funnel.yaml):
 -- lasting strictly longer than `engaged_min_duration` (10s), or at least
 -- `engaged_min_page_views` (2) page views, or a conversion event (`conversion_events`).
--- A bounce is a session that is not engaged.
+-- A bounce is a session that is not engaged. `revenue`: of the session's conversion events (a
+-- 'Checkout Started' may carry the cart's revenue too; it is no sale).
 -- `customer_id` is that of the session's first event not attributed through a hub (a shared
 -- device), else of its first event.
 with events as (
@@ -31,7 +32,9 @@ by_session as (
         sum(case when event_type = 'page' then 1 else 0 end) as page_views,
         sum(case when event_type = 'track' and event_name in (select event_name from conversions)
             then 1 else 0 end) as conversions,
-        sum(coalesce(revenue, 0)) as revenue,
+        sum(case
+            when event_type = 'track' and event_name in (select event_name from conversions)
+            then coalesce(revenue, 0) else 0 end) as revenue,
         max(case when is_split_session then 1 else 0 end) = 1 as is_split
     from events
     group by session_id

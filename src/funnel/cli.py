@@ -94,7 +94,12 @@ def generate(args: argparse.Namespace) -> int:
     from funnel.generate import generate as write_exports
 
     result = write_exports(args.out, args.customers, args.days, args.seed)
-    print(f"wrote synthetic exports to {args.out}: {result}")
+    events = ", ".join(f"{n} {source}" for source, n in result["events"].items())
+    print(
+        f"wrote {len(result['files'])} files ({result['bytes'] / 1e6:.1f} MB) to {args.out}: "
+        f"{result['persons']} people, events {events}, {result['bad_rows']} bad rows, "
+        f"{result['duplicates']} duplicates; planted truth in {args.out / 'truth'}"
+    )
     return 0
 
 

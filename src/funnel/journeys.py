@@ -98,6 +98,9 @@ class Step(Matcher):
     name: str | None = None
     any_of: list[Matcher] = Field(default_factory=list)
     occurrence: int = Field(1, ge=1, description="Filled by the n-th matching event.")
+    window: Duration | None = Field(
+        None, description="This step must follow the previous step within this time."
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> Step:
@@ -133,6 +136,14 @@ class Funnel(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Funnel:
+        for index, step in enumerate(self.steps, start=1):
+            if step.window is None:
+                continue
+            if index == 1 or self.order == "unordered" or step.window > self.window:
+                raise ValueError(
+                    f"step {index}: a step window applies from the previous step of an ordered "
+                    "or strict funnel, and cannot exceed the funnel's window"
+                )
         for exclusion in self.exclusions:
             if exclusion.between is None:
                 continue
@@ -157,7 +168,7 @@ def config_tables(funnels: list[Funnel]) -> dict[str, tuple[str, list[Row]]]:
         "funnels": ("funnel varchar, window_seconds bigint, order_mode varchar, "
                     "count_by varchar, steps integer", []),
         "funnel_steps": ("funnel varchar, step_index integer, step_name varchar, "
-                         "occurrence integer", []),
+                         "occurrence integer, window_seconds bigint", []),
         "funnel_matchers": ("matcher_id integer, funnel varchar, step_index integer, "
                             "exclude_from integer, exclude_to integer, source varchar, "
                             "event_name varchar", []),
@@ -184,7 +195,9 @@ def config_tables(funnels: list[Funnel]) -> dict[str, tuple[str, list[Row]]]:
         for index, (step, name) in enumerate(
             zip(funnel.steps, funnel.step_names(), strict=True), start=1
         ):
-            tables["funnel_steps"][1].append((funnel.name, index, name, step.occurrence))
+            tables["funnel_steps"][1].append(
+                (funnel.name, index, name, step.occurrence, step.window)
+            )
             for matcher in step.matchers():
                 add_matcher(funnel.name, matcher, index, (None, None))
         for exclusion in funnel.exclusions:
