@@ -159,3 +159,29 @@ def test_dropoff_names_the_last_event_before_leaving(run: Pipeline) -> None:
         " where funnel = 'abc' and step_index = 3 and dimension = 'event'"
     )
     assert rows == [("B", 2, 1.0)]
+
+
+def test_step_windows_are_exact_not_greedy(tmp_path) -> None:
+    """B within 10 minutes of A, C within 10 minutes of B, all within the hour."""
+    pipeline = Pipeline(tmp_path)
+    pipeline.configure(
+        "funnels:\n  - name: quick\n    window: 1h\n    steps:\n"
+        "      - {event: A}\n      - {event: B, window: 10m}\n      - {event: C, window: 10m}\n"
+    )
+    cases = {
+        # both Bs are within 10 minutes of A; C is 15:40 after the earliest B (too late) but
+        # 8:20 after the later one: taking the earliest B would wrongly stop at step 2
+        "trap": [("A", 0), ("B", 60), ("B", 500), ("C", 1000)],
+        "late": [("A", 0), ("B", 700)],  # B 11:40 after A
+        "edge": [("A", 0), ("B", 600), ("C", 1200)],  # exactly 10 minutes each: inside
+    }
+    write_jsonl(
+        pipeline.inbox / "web" / "e.jsonl",
+        [
+            track(f"{d}-{i}", t, d, e)
+            for d, steps in cases.items()
+            for i, (e, t) in enumerate(steps)
+        ],
+    )
+    pipeline.run()
+    assert furthest(pipeline, "quick") == {"trap": 3, "late": 1, "edge": 3}
