@@ -27,6 +27,7 @@ def truth(name: str) -> list[dict[str, str]]:
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     pipeline = Pipeline(tmp_path_factory.mktemp("sample"))
     pipeline.inbox = SAMPLE
+    pipeline.config_path = REPO / "funnel.yaml"  # as `make run` does
     pipeline.run()
     return pipeline
 
@@ -199,3 +200,32 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
 
 def test_committed_sample_is_small() -> None:
     assert sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file()) < 5_000_000
+
+
+def test_checkout_funnel_equals_clickhouse_on_the_sample(
+    sample_run: Pipeline, tmp_path: Path
+) -> None:
+    """The sample's checkout funnel (funnel.yaml) against windowFunnel on the same events."""
+    chdb = pytest.importorskip("chdb")
+    steps = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"]
+    events = tmp_path / "events.csv"
+    rows = sample_run.query(
+        "select customer_id, epoch_ms(occurred_at), event_name from marts.events"
+        " where source = 'web' and event_name in (?, ?, ?, ?)",
+        steps,
+    )
+    events.write_text("".join(f"{c},{t},{e}\n" for c, t, e in rows))
+    conditions = ", ".join(f"e = '{s}'" for s in steps)
+    result = chdb.query(
+        f"select level, count() from (select windowFunnel({14 * 86400 * 1000})(t, {conditions})"
+        f" as level from file('{events}', 'CSV', 'c String, t UInt64, e String') group by c)"
+        " group by level",
+        "CSV",
+    )
+    levels = dict(tuple(map(int, line.split(","))) for line in str(result).split())
+    expected = [sum(n for level, n in levels.items() if level >= k) for k in range(1, 5)]
+    ours = sample_run.query(
+        "select customers from marts.funnel_steps"
+        " where funnel = 'checkout' and breakdown = 'all' order by step_index"
+    )
+    assert [c for (c,) in ours] == expected
