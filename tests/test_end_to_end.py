@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import Pipeline
 
+from funnel.config import load_config
 from funnel.generate import generate
+from funnel.generate.truth import CHECKOUT
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -200,6 +202,31 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
 
 def test_committed_sample_is_small() -> None:
     assert sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file()) < 5_000_000
+
+
+def test_planted_checkout_paths_are_recovered(sample_run: Pipeline) -> None:
+    """truth/checkout.csv: each person's furthest step in the checkout funnel of funnel.yaml."""
+    checkout = next(f for f in load_config(REPO / "funnel.yaml").funnels if f.name == "checkout")
+    assert [s.event for s in checkout.steps] == list(CHECKOUT) and checkout.window == 14 * 86400
+    customer = customer_of_person(sample_run)
+    expected = Counter(
+        (customer[r["person_id"]], int(r["furthest_step"])) for r in truth("checkout.csv")
+    )
+    actual = Counter(
+        sample_run.query(
+            "select unit_id, furthest_step from intermediate.int_funnels__units"
+            " where funnel = 'checkout'"
+        )
+    )
+    assert actual == expected
+    steps = sample_run.query(
+        "select customers from marts.funnel_steps"
+        " where funnel = 'checkout' and breakdown = 'all' order by step_index"
+    )
+    levels = Counter(int(r["furthest_step"]) for r in truth("checkout.csv"))
+    assert [c for (c,) in steps] == [
+        sum(n for level, n in levels.items() if level >= k) for k in range(1, len(CHECKOUT) + 1)
+    ]
 
 
 def test_checkout_funnel_equals_clickhouse_on_the_sample(

@@ -33,8 +33,11 @@ TIMEOUT = timedelta(minutes=30)
 CHUNK_MS = 24 * 3_600_000
 TRUTH_FILES = (
     "identifiers.csv", "hubs.csv", "people.csv", "sessions.csv", "orders.csv", "journeys.csv",
-    "bad_rows.csv", "duplicates.csv",
+    "checkout.csv", "bad_rows.csv", "duplicates.csv",
 )  # fmt: skip
+# The sample's checkout funnel (funnel.yaml): ordered steps within 14 days of the first.
+CHECKOUT = ("Product Viewed", "Product Added", "Checkout Started", "Order Completed")
+CHECKOUT_WINDOW = timedelta(days=14)
 STAGES = ("awareness", "consideration", "decision", "purchase", "retention", "advocacy")
 _CONSIDER_EVENTS = {"Product Viewed", "Product List Viewed", "Products Searched"}
 _CONSIDER_PAGES = {"Pricing", "Product", "Blog Post"}
@@ -149,6 +152,34 @@ def _stages(row: Row) -> list[str]:
     elif d["event"] == "click":
         stages.append("consideration")
     return stages
+
+
+def checkout_paths(web: list[Row]) -> list[list[Any]]:
+    """Each person's furthest checkout step: every Product Viewed starts an attempt that takes
+    each next step at its first occurrence within the window (the steps are distinct events,
+    so this is the furthest reachable); the best attempt counts."""
+    steps: dict[str, list[tuple[datetime, str, int]]] = defaultdict(list)
+    for row in web:
+        d = row.data
+        if d["type"] == "track" and d.get("event") in CHECKOUT and row.person_id:
+            steps[row.person_id].append((row.at, d["messageId"], CHECKOUT.index(d["event"])))
+    paths = []
+    for pid, events in sorted(steps.items()):
+        events.sort()
+        best = 0
+        for i, (start, _, step) in enumerate(events):
+            if step != 0:
+                continue
+            level = 1
+            for at, _, later in events[i + 1 :]:
+                if at - start > CHECKOUT_WINDOW or level == len(CHECKOUT):
+                    break
+                if later == level:
+                    level += 1
+            best = max(best, level)
+        if best:
+            paths.append([pid, best])
+    return paths
 
 
 def _cents(row: Row) -> int:
@@ -280,6 +311,7 @@ def write_truth(
                 if (pid, stage) in stage_at
             ],
         ),
+        "checkout.csv": (["person_id", "furthest_step"], checkout_paths(valid["web"])),
         "bad_rows.csv": (["source", "file", "row", "reason"], bad),
         "duplicates.csv": (["source", "file", "row", "event_id"], dups),
     }
