@@ -185,3 +185,19 @@ def test_step_windows_are_exact_not_greedy(tmp_path) -> None:
     )
     pipeline.run()
     assert furthest(pipeline, "quick") == {"trap": 3, "late": 1, "edge": 3}
+
+
+def test_trends_by_entry_week_and_month(run: Pipeline) -> None:
+    # entry = the representative attempt's step 1: dst entered in March (the week of Monday
+    # 2026-03-23), the 15 others in the week of Monday 2026-08-03; 6 of those reached C and
+    # 'open' is still in its window
+    rows = run.query(
+        "select period, cast(period_start as varchar), entered, converted, in_progress"
+        " from marts.funnel_trends where funnel = 'abc' order by period, period_start"
+    )
+    assert rows == [
+        ("month", "2026-03-01", 1, 0, 0),
+        ("month", "2026-08-01", 15, 6, 1),
+        ("week", "2026-03-23", 1, 0, 0),
+        ("week", "2026-08-03", 15, 6, 1),
+    ]
