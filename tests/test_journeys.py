@@ -88,6 +88,11 @@ def test_customer_journey_row(run: Pipeline) -> None:
         [customer(run, "j2")],
     )
     assert j2 == [("awareness", None, None)]
+    stages = run.scalar(
+        "select stage_entered_at ->> 'purchase' from marts.customer_journeys where customer_id = ?",
+        [customer(run, "j1")],
+    )
+    assert stages == "2026-08-03T09:03:00.000"
 
 
 def test_touchpoints_follow_one_journey(run: Pipeline) -> None:

@@ -4,6 +4,8 @@
 -- a web session's channel, 'Email' for an e-mail event, the CRM's recorded channel for a CRM
 -- activity; '(none)' when that is empty). first_touch_campaign: that event's campaign name
 -- (web utm_campaign or e-mail campaign). current_stage: the furthest journey stage reached.
+-- stage_entered_at: JSON, each stage reached -> when first entered (UTC), e.g.
+-- stage_entered_at ->> 'purchase'; the same as rows in marts.customer_stages.
 -- The purchase stage is `journey.purchase_stage`; touchpoints and sessions are counted strictly
 -- before the first purchase, days from the first touch to it.
 with events as (
@@ -42,6 +44,14 @@ touches as (
     group by customer_id
 ),
 
+stage_times as (
+    select
+        customer_id,
+        json_group_object(stage, strftime(entered_at, '%Y-%m-%dT%H:%M:%S.%g')) as stage_entered_at
+    from stages
+    group by customer_id
+),
+
 furthest as (
     select
         customer_id,
@@ -76,6 +86,7 @@ select
     cast(f.first_touch_campaign as varchar) as first_touch_campaign,
     cast(s.current_stage as varchar) as current_stage,
     cast(s.current_stage_index as integer) as current_stage_index,
+    cast(st.stage_entered_at as varchar) as stage_entered_at,
     cast(t.touchpoints as bigint) as touchpoints,
     cast(t.sessions as bigint) as sessions,
     cast(p.first_purchase_at as timestamp) as first_purchase_at,
@@ -86,5 +97,6 @@ select
 from first_touch as f
 inner join touches as t on t.customer_id = f.customer_id
 left join furthest as s on s.customer_id = f.customer_id and s.n = 1
+left join stage_times as st on st.customer_id = f.customer_id
 left join purchase as p on p.customer_id = f.customer_id
 left join before_purchase as b on b.customer_id = f.customer_id

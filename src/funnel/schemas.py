@@ -197,6 +197,7 @@ class CustomerJourneys(_Strict):
     first_touch_campaign: str = pa.Field(nullable=True)
     current_stage: str = pa.Field(nullable=True)
     current_stage_index: pl.Int32 = pa.Field(nullable=True, ge=1)
+    stage_entered_at: str = pa.Field(nullable=True)
     touchpoints: pl.Int64 = pa.Field(ge=1)
     sessions: pl.Int64 = pa.Field(ge=0)
     first_purchase_at: Timestamp = pa.Field(nullable=True)
