@@ -54,6 +54,9 @@ def test_an_empty_file_is_valid(tmp_path: Path) -> None:
     assert load_config(path) == FunnelConfig()
 
 
+GOOD_STEPS = "steps: [{event: A}, {event: B}]"
+
+
 @pytest.mark.parametrize(
     ("text", "names"),
     [
@@ -63,6 +66,34 @@ def test_an_empty_file_is_valid(tmp_path: Path) -> None:
         ("identity:\n  max_customers_per_identifier: 0\n", ["max_customers_per_identifier"]),
         ("- a\n- b\n", ["top level must be a mapping"]),
         ("sessions: [unclosed\n", ["not valid YAML"]),
+        ("funnels:\n  - {name: f, steps: []}\n", ["funnels.0.steps", "at least 2"]),
+        ("funnels:\n  - {name: f}\n", ["funnels.0.steps", "Field required"]),
+        (f"funnels:\n  - {{name: f, window: soon, {GOOD_STEPS}}}\n", ["funnels.0.window"]),
+        (f"funnels:\n  - {{name: f, window: 0s, {GOOD_STEPS}}}\n", ["funnels.0.window"]),
+        (f"funnels:\n  - {{name: f, order: random, {GOOD_STEPS}}}\n", ["funnels.0.order"]),
+        (f"funnels:\n  - {{name: f, colour: red, {GOOD_STEPS}}}\n", ["funnels.0.colour"]),
+        (
+            f"funnels:\n  - {{name: f, {GOOD_STEPS},"
+            " exclusions: [{event: X, between: [2, 1]}]}\n",
+            ["exclusion between [2, 1]"],
+        ),
+        (
+            "funnels:\n  - {name: f, steps: [{event: A, where: ['score >>= 9']}, {event: B}]}\n",
+            ["funnels.0.steps.0.where.0", "is not a value in the condition 'score >>= 9'"],
+        ),
+        (
+            "funnels:\n  - {name: f, steps: [{event: A, where: ['colour == red']}, {event: B}]}\n",
+            ["'colour' is not an event field"],
+        ),
+        (
+            f"funnels:\n  - {{name: f, {GOOD_STEPS}}}\n  - {{name: f, {GOOD_STEPS}}}\n",
+            ["funnel names must be unique"],
+        ),
+        (f"funnels:\n  - {{name: journey, {GOOD_STEPS}}}\n", ["not 'journey'"]),
+        (
+            "journey:\n  stages: [{name: a, match: [{}]}, {name: b, match: [{event: B}]}]\n",
+            ["purchase_stage 'purchase' is not one of"],
+        ),
     ],
 )
 def test_errors_name_the_file_and_key(tmp_path: Path, text: str, names: list[str]) -> None:
@@ -94,51 +125,6 @@ def test_readme_documents_every_setting() -> None:
     readme = (REPO / "README.md").read_text()
     missing = [key for key in _keys(FunnelConfig) if f"`{key}`" not in readme]
     assert missing == []
-
-
-GOOD_STEPS = "steps: [{event: A}, {event: B}]"
-
-
-@pytest.mark.parametrize(
-    ("text", "names"),
-    [
-        ("funnels:\n  - {name: f, steps: []}\n", ["funnels.0.steps", "at least 2"]),
-        ("funnels:\n  - {name: f}\n", ["funnels.0.steps", "Field required"]),
-        (f"funnels:\n  - {{name: f, window: soon, {GOOD_STEPS}}}\n", ["funnels.0.window"]),
-        (f"funnels:\n  - {{name: f, window: 0s, {GOOD_STEPS}}}\n", ["funnels.0.window"]),
-        (f"funnels:\n  - {{name: f, order: random, {GOOD_STEPS}}}\n", ["funnels.0.order"]),
-        (f"funnels:\n  - {{name: f, colour: red, {GOOD_STEPS}}}\n", ["funnels.0.colour"]),
-        (
-            f"funnels:\n  - {{name: f, {GOOD_STEPS},"
-            " exclusions: [{event: X, between: [2, 1]}]}\n",
-            ["exclusion between [2, 1]"],
-        ),
-        (
-            "funnels:\n  - {name: f, steps: [{event: A, where: ['score >>= 9']}, {event: B}]}\n",
-            ["funnels.0.steps.0.where.0", "is not a value in the condition 'score >>= 9'"],
-        ),
-        (
-            "funnels:\n  - {name: f, steps: [{event: A, where: ['colour == red']}, {event: B}]}\n",
-            ["'colour' is not an event field"],
-        ),
-        (
-            f"funnels:\n  - {{name: f, {GOOD_STEPS}}}\n  - {{name: f, {GOOD_STEPS}}}\n",
-            ["funnel names must be unique"],
-        ),
-        (f"funnels:\n  - {{name: journey, {GOOD_STEPS}}}\n", ["not 'journey'"]),
-        (
-            "journey:\n  stages: [{name: a, match: [{}]}, {name: b, match: [{event: B}]}]\n",
-            ["purchase_stage 'purchase' is not one of"],
-        ),
-    ],
-)
-def test_funnel_errors_name_the_key(tmp_path: Path, text: str, names: list[str]) -> None:
-    path = tmp_path / "funnel.yaml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    for name in names:
-        assert name in str(info.value)
 
 
 def test_conditions_parse_numbers_text_and_lists() -> None:

@@ -6,12 +6,7 @@ select
     cast(acquisition_channel as varchar) as acquisition_channel,
     cast(kpi as varchar) as kpi,
     cast(kind as varchar) as kind,
-    cast(case
-        when kind = 'count' then numerator
-        when denominator = 0 then null
-        when kind = 'score' then 100 * numerator / denominator
-        else numerator / denominator
-    end as double) as value,
+    cast(kpi_value(kind, numerator, denominator) as double) as value,
     cast(numerator as double) as numerator,
     cast(denominator as double) as denominator
 from intermediate.int_kpi__facts

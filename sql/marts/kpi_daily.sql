@@ -6,12 +6,7 @@ select
     cast(day as date) as day,
     cast(kpi as varchar) as kpi,
     cast(kind as varchar) as kind,
-    cast(case
-        when kind = 'count' then sum(numerator)
-        when sum(denominator) = 0 then null
-        when kind = 'score' then 100 * sum(numerator) / sum(denominator)
-        else sum(numerator) / sum(denominator)
-    end as double) as value,
+    cast(kpi_value(kind, sum(numerator), sum(denominator)) as double) as value,
     cast(sum(numerator) as double) as numerator,
     cast(sum(denominator) as double) as denominator
 from intermediate.int_kpi__facts
