@@ -10,6 +10,7 @@ from pipelines.assets.funnels import funnel_attempts
 from pipelines.assets.identity import identity_components
 from pipelines.assets.ingest import raw_crm_events, raw_email_events, raw_web_events
 from pipelines.assets.models import model_assets
+from pipelines.assets.publish import published_warehouse
 from pipelines.checks import schema_checks
 from pipelines.jobs import funnel_job
 from pipelines.resources import WarehouseResource
@@ -27,6 +28,7 @@ def build_definitions(warehouse: WarehouseResource) -> Definitions:
             identity_components,
             funnel_attempts,
             *model_assets,
+            published_warehouse,
         ],
         asset_checks=schema_checks,
         jobs=[funnel_job],

@@ -11,6 +11,7 @@ from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 
 from funnel.config import FunnelConfig, load_config
+from funnel.publish import work_database
 from funnel.warehouse import connection_config, prepare, sql_params
 
 DEFAULT_INBOX = "data/sample"
@@ -19,7 +20,11 @@ DEFAULT_CONFIG = "funnel.yaml"
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse a run writes, the inbox it reads and the funnel.yaml it follows."""
+    """The published DuckDB warehouse, the inbox a run reads and the funnel.yaml it follows.
+
+    Runs write only their private work database (`.work/` beside `database`); the last asset
+    publishes it atomically (funnel.publish).
+    """
 
     database: str = DEFAULT_WAREHOUSE
     inbox: str = DEFAULT_INBOX
@@ -46,13 +51,17 @@ class WarehouseResource(ConfigurableResource):
     def inbox_path(self) -> Path:
         return Path(self.inbox)
 
+    @property
+    def published_path(self) -> Path:
+        return Path(self.database)
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection, prepared (UTC, schemas, config tables, macros)."""
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        duck = DuckDBResource(
-            database=self.database, connection_config=connection_config(self.config)
-        )
+        """A read-write connection to the work database, prepared (UTC, schemas, config
+        tables, macros)."""
+        work = work_database(self.database)
+        work.parent.mkdir(parents=True, exist_ok=True)
+        duck = DuckDBResource(database=str(work), connection_config=connection_config(self.config))
         with duck.get_connection() as con:
             prepare(con, self.config)
             yield con

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from dagster import ExecuteInProcessResult
 
+from funnel.publish import work_database
 from pipelines.resources import WarehouseResource
 from pipelines.run import failure_lines, run_job
 
@@ -133,8 +134,13 @@ class Pipeline:
             assert result.success, failure_lines(result)
         return result
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+    def query(
+        self, sql: str, params: list[Any] | None = None, *, work: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """Query the published warehouse, or (`work`) the run's work database, which also holds
+        the raw, staging and intermediate tables."""
+        database = work_database(self.warehouse) if work else self.warehouse
+        with duckdb.connect(str(database), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:

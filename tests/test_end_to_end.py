@@ -215,7 +215,8 @@ def test_planted_checkout_paths_are_recovered(sample_run: Pipeline) -> None:
     actual = Counter(
         sample_run.query(
             "select unit_id, furthest_step from intermediate.int_funnels__units"
-            " where funnel = 'checkout'"
+            " where funnel = 'checkout'",
+            work=True,
         )
     )
     assert actual == expected

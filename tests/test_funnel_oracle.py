@@ -74,7 +74,8 @@ def test_ordered_funnel_equals_window_funnel(tmp_path: Path, seed: int) -> None:
             from intermediate.int_funnels__units as u
             inner join marts.customer_identifiers as i on i.customer_id = u.unit_id
             where u.funnel = 'oracle' and i.identifier_type = 'anonymous_id'
-            """
+            """,
+            work=True,
         )
     )
     theirs = clickhouse_levels(events, tmp_path)

@@ -99,6 +99,7 @@ def furthest(run: Pipeline, funnel: str) -> dict[str, int]:
         where u.funnel = ? and i.identifier_type = 'anonymous_id'
         """,
         [funnel],
+        work=True,
     )
     return dict(rows)
 
