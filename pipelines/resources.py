@@ -32,11 +32,13 @@ class WarehouseResource(ConfigurableResource):
 
     @classmethod
     def from_env(cls) -> "WarehouseResource":
-        """Settings for `dagster dev`: FUNNEL_WAREHOUSE, FUNNEL_INBOX, FUNNEL_CONFIG."""
+        """Settings for `dagster dev`: FUNNEL_WAREHOUSE, FUNNEL_INBOX, FUNNEL_CONFIG (default:
+        funnel.yaml if there is one, else every default)."""
+        default_config = DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None
         return cls(
             database=os.environ.get("FUNNEL_WAREHOUSE", DEFAULT_WAREHOUSE),
             inbox=os.environ.get("FUNNEL_INBOX", DEFAULT_INBOX),
-            config_path=os.environ.get("FUNNEL_CONFIG", DEFAULT_CONFIG),
+            config_path=os.environ.get("FUNNEL_CONFIG", default_config),
         )
 
     @property

@@ -1,0 +1,117 @@
+"""The published warehouse changes in one atomic step or not at all: a run killed at any
+moment leaves it byte for byte as it was, and a reader holding it open never breaks a run."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import Pipeline
+
+from funnel.generate import generate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two small exports: the first run's, and new files for the next."""
+    root = tmp_path_factory.mktemp("exports")
+    generate(root / "first", customers=300, days=21, seed=7)
+    generate(root / "second", customers=300, days=21, seed=8)
+    return root / "first", root / "second"
+
+
+def add_files(inbox: Path, new: Path) -> None:
+    for source in ("web", "crm", "email"):
+        for path in sorted((new / source).iterdir()):
+            shutil.copy(path, inbox / source / f"new-{path.name}")
+
+
+def funnel_run(inbox: Path, warehouse: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "funnel.cli", "run", "--inbox", str(inbox),
+         "--warehouse", str(warehouse), "--config", str(REPO / "funnel.yaml")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+
+
+def events_in(warehouse: Path) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select count(*) from marts.events").fetchone()[0]
+
+
+def test_a_killed_run_changes_nothing_and_the_next_run_succeeds(
+    tmp_path: Path, exports: tuple[Path, Path]
+) -> None:
+    first, second = exports
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse" / "funnel.duckdb"
+    shutil.copytree(first, inbox, ignore=shutil.ignore_patterns("truth"))
+    started = time.perf_counter()
+    assert funnel_run(inbox, warehouse).wait(timeout=300) == 0
+    duration = time.perf_counter() - started
+    before, events_before = warehouse.read_bytes(), events_in(warehouse)
+
+    # kill runs with more to do at random moments from start-up to publishing
+    add_files(inbox, second)
+    rng = random.Random(2026)
+    for delay in sorted(rng.uniform(0.05, 1.3) * duration for _ in range(5)):
+        process = funnel_run(inbox, warehouse)
+        time.sleep(delay)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        if process.returncode == 0:  # it finished before the kill: a complete new warehouse
+            break
+        assert warehouse.read_bytes() == before, f"killed after {delay:.2f}s"
+        assert events_in(warehouse) == events_before
+
+    # the next run needs no clean-up and publishes everything, each row once
+    run = funnel_run(inbox, warehouse)
+    assert run.wait(timeout=300) == 0, run.stderr.read().decode()
+    assert events_in(warehouse) > events_before
+    leftovers = [p.name for p in warehouse.parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        loaded = con.execute("select sum(rows_loaded) from meta.ingested_files").fetchone()[0]
+    assert events_in(warehouse) == loaded
+
+
+def test_a_reader_holding_the_warehouse_never_blocks_a_run(
+    tmp_path: Path, exports: tuple[Path, Path]
+) -> None:
+    first, second = exports
+    pipeline = Pipeline(tmp_path)
+    shutil.rmtree(pipeline.inbox)
+    shutil.copytree(first, pipeline.inbox, ignore=shutil.ignore_patterns("truth"))
+    pipeline.run()
+    events_before = events_in(pipeline.warehouse)
+
+    # an analyst's session, left open: it holds the published file read-only
+    reader = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({str(pipeline.warehouse)!r}, read_only=True)\n"
+            "q = 'select count(*) from marts.events'\n"
+            "print(con.execute(q).fetchone()[0], flush=True)\n"
+            "sys.stdin.readline()\n"
+            "print(con.execute(q).fetchone()[0], flush=True)\n"
+        )],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert int(reader.stdout.readline()) == events_before
+
+    add_files(pipeline.inbox, second)
+    pipeline.run()  # succeeds while the reader holds the file
+
+    out, _ = reader.communicate("go\n", timeout=60)
+    assert int(out) == events_before  # the reader still reads the complete previous warehouse
+    assert events_in(pipeline.warehouse) > events_before  # a new connection sees the new one
