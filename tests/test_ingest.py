@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,7 +14,7 @@ from conftest import CRM_COLUMNS, EMAIL_COLUMNS, crm, mail, web, write_csv, writ
 from funnel.config import FunnelConfig
 from funnel.ingest import SOURCES, ingest_source
 from funnel.ingest.readers import FileError
-from funnel.warehouse import connect
+from funnel.warehouse import connect, sql_params
 
 FLAT_WEB = [
     "messageId", "type", "event", "name", "anonymousId", "userId", "timestamp",
@@ -60,7 +61,7 @@ def con(tmp_path):
 
 
 def ingest(con, inbox: Path, source: str = "web"):
-    return ingest_source(con, SOURCES[source], inbox)
+    return ingest_source(con, SOURCES[source], inbox, sql_params(FunnelConfig()))
 
 
 def staged_web(con) -> list[tuple]:
@@ -264,3 +265,107 @@ def test_unreadable_files_fail_naming_the_file(
     assert name in str(info.value)
     # nothing of the failed file was recorded: fixing it and re-running loads it
     assert con.execute("select count(*) from meta.ingested_files").fetchone() == (0,)
+
+
+# Hostile input, one regression case each: (file name, content, rows loaded, quarantine reasons)
+NASTY_WEB = [
+    ("header-only.csv", ",".join(FLAT_WEB) + "\n", 0, []),
+    ("empty.csv", "", 0, []),
+    ("blank-lines.jsonl", "\n\n   \n", 0, []),
+    (
+        "extra-columns.csv",
+        "messageId,type,anonymousId,timestamp,colour\nm1,page,a1,2026-08-03T09:00:00Z,red\n",
+        1,
+        [],
+    ),
+    (
+        "no-offset-and-epochs.csv",
+        "messageId,type,anonymousId,timestamp\n"
+        "m1,page,a1,2026-08-03T09:00:00\nm2,page,a1,1785747600\nm3,page,a1,1785747600000\n",
+        3,
+        [],
+    ),
+    (
+        "out-of-range.csv",
+        "messageId,type,anonymousId,timestamp\n"
+        "m1,page,a1,1999-12-31T23:59:59Z\nm2,page,a1,2999-01-01T00:00:00Z\n"
+        "m3,page,a1,2000-01-01T00:00:00Z\n",
+        1,
+        ["timestamp out of range", "timestamp out of range"],
+    ),
+    (
+        "junk-ids.csv",
+        "messageId,type,anonymousId,userId,timestamp\n"
+        "m1,page,undefined,null,2026-08-03T09:00:00Z\nm2,page, ,0,2026-08-03T09:00:00Z\n"
+        ",page,a1,,2026-08-03T09:00:00Z\n",
+        0,
+        ["no usable identifier", "no usable identifier", "missing messageId"],
+    ),
+    (
+        "long-strings.jsonl",
+        json.dumps(
+            {
+                "messageId": "m" * 100_000,
+                "type": "page",
+                "anonymousId": "a" * 50_000,
+                "timestamp": "2026-08-03T09:00:00Z",
+                "properties": {"x": "y" * 1_000_000},
+            }
+        ),
+        1,
+        [],
+    ),
+    (
+        "sql-in-values.jsonl",
+        json.dumps(
+            {
+                "messageId": "'; drop table raw.web_events; --",
+                "type": "track",
+                "event": "x'); delete from meta.quarantine; --",
+                "anonymousId": 'a"1',
+                "timestamp": "2026-08-03T09:00:00Z",
+            }
+        ),
+        1,
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "loaded", "reasons"), NASTY_WEB)
+def test_hostile_web_files(con, tmp_path: Path, name, content, loaded, reasons) -> None:
+    path = tmp_path / "inbox" / "web" / name
+    path.parent.mkdir(parents=True)
+    path.write_text(content, encoding="utf-8")
+    report = ingest(con, tmp_path / "inbox")
+    assert report.rows.loaded == loaded
+    found = [
+        r for (r,) in con.execute('select reason from meta.quarantine order by "row"').fetchall()
+    ]
+    assert len(found) == len(reasons) and all(
+        want in got for want, got in zip(reasons, found, strict=True)
+    )
+    assert report.rows.read == report.rows.loaded + report.rows.quarantined + report.rows.duplicate
+
+
+def test_non_utf8_csv_rows_are_quarantined_with_their_line(con, tmp_path: Path) -> None:
+    path = tmp_path / "inbox" / "email" / "latin1.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(
+        b"event_id,email,event,timestamp\n"
+        b"e1,a@shop.io,sent,1785747600\n"
+        b"e2,caf\xe9@shop.io,sent,1785747600\n"
+        b"e3,b@shop.io,sent,1785747600\n"
+    )
+    report = ingest(con, tmp_path / "inbox", "email")
+    assert (report.rows.read, report.rows.loaded, report.rows.quarantined) == (3, 2, 1)
+    ((row, reason),) = con.execute('select "row", reason from meta.quarantine').fetchall()
+    assert row == 3 and "encoding" in reason.lower()
+
+
+def test_links_out_of_the_inbox_are_refused(con, tmp_path: Path) -> None:
+    outside = write_jsonl(tmp_path / "elsewhere" / "secret.jsonl", [web("x", 0, "d")])
+    (tmp_path / "inbox" / "web").mkdir(parents=True)
+    (tmp_path / "inbox" / "web" / "link.jsonl").symlink_to(outside)
+    with pytest.raises(FileError, match="outside the inbox"):
+        ingest(con, tmp_path / "inbox")

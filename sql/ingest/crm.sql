@@ -13,6 +13,8 @@ select
         when event_type is null or trim(event_type) = '' then 'missing event_type'
         when occurred_at is null or trim(occurred_at) = '' then 'missing occurred_at'
         when occurred_at_utc is null then 'unparseable occurred_at'
+        when occurred_at_utc < $earliest_event_at or occurred_at_utc > $latest_event_at
+            then 'timestamp out of range (before ingest.earliest or beyond ingest.max_future)'
         when clean_identifier(contact_id) is null
             and clean_email(email) is null
             and clean_identifier(user_id) is null

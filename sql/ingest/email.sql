@@ -15,5 +15,7 @@ select
         when clean_email(email) is null then 'email is not a usable address'
         when "timestamp" is null or trim("timestamp") = '' then 'missing timestamp'
         when occurred_at_utc is null then 'unparseable timestamp'
+        when occurred_at_utc < $earliest_event_at or occurred_at_utc > $latest_event_at
+            then 'timestamp out of range (before ingest.earliest or beyond ingest.max_future)'
     end as _reason
 from typed

@@ -20,6 +20,8 @@ select
             then 'track event without an event name'
         when "timestamp" is null or trim("timestamp") = '' then 'missing timestamp'
         when occurred_at_utc is null then 'unparseable timestamp'
+        when occurred_at_utc < $earliest_event_at or occurred_at_utc > $latest_event_at
+            then 'timestamp out of range (before ingest.earliest or beyond ingest.max_future)'
         when clean_identifier(anonymous_id) is null and clean_identifier(user_id) is null
             then 'no usable identifier: anonymousId and userId missing or junk'
         when properties is not null and json_type(properties) <> 'OBJECT'

@@ -6,6 +6,7 @@ README). An unknown key or a bad value is an error that names the key, never a s
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,17 @@ class ScheduleConfig(_Section):
     timezone: str = Field("UTC", description="Time zone of the cron expression.")
 
 
+class IngestConfig(_Section):
+    """What the ingest layer accepts."""
+
+    earliest: date = Field(
+        date(2000, 1, 1), description="An event before this day (UTC) is quarantined."
+    )
+    max_future: Duration = Field(
+        86400, description="An event later than the run's start plus this is quarantined ('1d')."
+    )
+
+
 class SensorConfig(_Section):
     interval_seconds: int = Field(
         60, ge=10, description="How often the inbox is checked for new files."
@@ -199,6 +211,7 @@ class DropoffConfig(_Section):
 
 
 class FunnelConfig(_Section):
+    ingest: IngestConfig = IngestConfig()
     sessions: SessionsConfig = SessionsConfig()
     identity: IdentityConfig = IdentityConfig()
     channels: ChannelsConfig = ChannelsConfig()

@@ -9,6 +9,7 @@ Settings reach SQL two ways, never by formatting values into SQL text:
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,10 @@ def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> N
 def sql_params(cfg: FunnelConfig) -> dict[str, Any]:
     """Scalar settings available to every SQL model as `$name`."""
     s, ident = cfg.sessions, cfg.identity
+    now = datetime.now(UTC).replace(tzinfo=None)
     return {
+        "earliest_event_at": datetime.combine(cfg.ingest.earliest, datetime.min.time()),
+        "latest_event_at": now + timedelta(seconds=cfg.ingest.max_future),
         "inactivity_timeout_seconds": s.inactivity_timeout,
         "max_session_seconds": s.max_duration,
         "engaged_min_seconds": s.engaged_min_duration,

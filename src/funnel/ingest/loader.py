@@ -14,12 +14,13 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from funnel.ingest.readers import FileError, file_format, read_into_incoming
 from funnel.ingest.sources import EXTENSIONS, Source
-from funnel.warehouse import read_sql
+from funnel.warehouse import execute, read_sql
 
 META_DDL = """
 create table if not exists meta.ingested_files (
@@ -81,10 +82,16 @@ def discover(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     files = []
+    root = folder.resolve()
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
+        if not path.resolve().is_relative_to(root):
+            raise FileError(
+                f"{path}: links to {path.resolve()}, outside the inbox; only files under the "
+                "inbox are read (copy the file into the inbox instead)"
+            )
         if not path.name.lower().endswith(EXTENSIONS):
             raise FileError(
                 f"{path}: unsupported file type in the inbox (accepted: {', '.join(EXTENSIONS)}); "
@@ -108,7 +115,10 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     )
 
 
-def ingest_source(con: duckdb.DuckDBPyConnection, source: Source, inbox: Path) -> IngestReport:
+def ingest_source(
+    con: duckdb.DuckDBPyConnection, source: Source, inbox: Path, params: dict[str, Any]
+) -> IngestReport:
+    """Load the source's new files under `inbox`; `params` are the SQL settings (bounds)."""
     started = time.perf_counter()
     ensure_tables(con, source)
     report = IngestReport(source.name)
@@ -124,7 +134,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: Source, inbox: Path) -
         if digest in known:
             report.files_skipped.append(rel)
             continue
-        report.rows.add(_load_file(con, source, path, rel, digest))
+        report.rows.add(_load_file(con, source, path, rel, digest, params))
         known.add(digest)
         report.files_loaded.append(rel)
     report.seconds = time.perf_counter() - started
@@ -132,12 +142,17 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: Source, inbox: Path) -
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, digest: str
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    path: Path,
+    rel: str,
+    digest: str,
+    params: dict[str, Any],
 ) -> RowCounts:
     file_format(path)  # fails fast on an unsupported name
     con.execute("begin transaction")
     try:
-        counts = _load_rows(con, source, path, rel, digest)
+        counts = _load_rows(con, source, path, rel, digest, params)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -146,7 +161,12 @@ def _load_file(
 
 
 def _load_rows(
-    con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, digest: str
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    path: Path,
+    rel: str,
+    digest: str,
+    params: dict[str, Any],
 ) -> RowCounts:
     now = con.execute("select cast(now() as timestamp)").fetchone()[0]
     size = path.stat().st_size
@@ -154,7 +174,7 @@ def _load_rows(
     if size > 0:  # an empty file is recorded, with no rows
         rejected = read_into_incoming(con, source, path)
         validation = read_sql(f"ingest/{source.name}.sql")
-        con.execute(f"create or replace temp table checked as\n{validation}").fetchall()
+        execute(con, f"create or replace temp table checked as\n{validation}", params)
         counts = _split(con, source, rel, now)
         if rejected:  # CSV lines the parser could not split into the header's columns
             con.execute(
