@@ -369,3 +369,20 @@ def test_links_out_of_the_inbox_are_refused(con, tmp_path: Path) -> None:
     (tmp_path / "inbox" / "web" / "link.jsonl").symlink_to(outside)
     with pytest.raises(FileError, match="outside the inbox"):
         ingest(con, tmp_path / "inbox")
+
+
+def test_a_nul_byte_line_is_quarantined_and_line_numbers_stay_true(con, tmp_path: Path) -> None:
+    good = json.dumps(web("ok", 0, "a1"))
+    bad = json.dumps(web("bad", 0, "a1")).replace("a1", "a\x001")
+    later = json.dumps(web("later", 0, "a1"))
+    write_jsonl(tmp_path / "inbox" / "web" / "nul.jsonl", [good, bad, "", later, "{oops"])
+    report = ingest(con, tmp_path / "inbox")
+    assert (report.rows.read, report.rows.loaded, report.rows.quarantined) == (4, 2, 2)
+    assert con.execute('select "row", reason from meta.quarantine order by 1').fetchall() == [
+        (2, "a NUL byte in the line"),
+        (5, "invalid JSON"),
+    ]
+    assert con.execute("select message_id, _row from raw.web_events order by 2").fetchall() == [
+        ("ok", 1),
+        ("later", 4),
+    ]

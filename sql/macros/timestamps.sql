@@ -7,7 +7,7 @@ create or replace macro parse_timestamp(value) as (
         when regexp_full_match(trim(value), '\d{1,11}(\.\d+)?')
             then timezone('UTC', to_timestamp(cast(trim(value) as double)))
         when regexp_full_match(trim(value), '\d{12,14}')
-            then timezone('UTC', to_timestamp(cast(trim(value) as double) / 1000))
+            then epoch_ms(cast(trim(value) as bigint))
         else timezone('UTC', try_cast(trim(value) as timestamptz))
     end
 );

@@ -172,21 +172,16 @@ def _load_rows(
     size = path.stat().st_size
     counts = RowCounts()
     if size > 0:  # an empty file is recorded, with no rows
-        rejected = read_into_incoming(con, source, path)
+        read_into_incoming(con, source, path)
         validation = read_sql(f"ingest/{source.name}.sql")
         execute(con, f"create or replace temp table checked as\n{validation}", params)
         counts = _split(con, source, rel, now)
-        if rejected:  # CSV lines the parser could not split into the header's columns
-            con.execute(
-                """
-                insert into meta.quarantine
-                select ?, ?, line, 'CSV ' || lower(min(error_type)) || ': ' || min(error_message),
-                       min(csv_line), ?
-                from incoming_rejects group by line
-                """,
-                [source.name, rel, now],
-            ).fetchall()
-            counts.add(RowCounts(read=rejected, quarantined=rejected))
+        (rejected,) = con.execute(
+            "insert into meta.quarantine select ?, ?, _row, reason, record, ?"
+            " from incoming_rejected",
+            [source.name, rel, now],
+        ).fetchone()
+        counts.add(RowCounts(read=rejected, quarantined=rejected))
     con.execute(
         "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [source.name, rel, digest, size, counts.read, counts.loaded, counts.quarantined,

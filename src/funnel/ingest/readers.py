@@ -16,7 +16,7 @@ import duckdb
 
 from funnel.ingest.sources import Source, column_name
 
-# A delimiter that cannot occur in a text line, so every line is one column.
+# A delimiter that does not occur in text, so that a line is one column.
 _NO_DELIMITER = "\x00"
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 
@@ -40,20 +40,47 @@ def file_format(path: Path) -> str:
     )
 
 
-def read_into_incoming(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
-    """Create `incoming` from the file; return the number of CSV lines the parser rejected
-    (those are written to `incoming_rejects`)."""
+def read_into_incoming(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
+    """Create `incoming` from the file, and `incoming_rejected` (`_row`, `reason`, `record`)
+    with the lines the reader could not even split (they go to quarantine as they are)."""
     fmt = file_format(path)
     if fmt == "jsonl":
         _read_jsonl(con, source, path)
-        return 0
-    if fmt == "csv":
-        return _read_csv(con, source, path)
-    _read_flat(con, source, "read_parquet(?)", [str(path)], path)
-    return 0
+    elif fmt == "csv":
+        _read_csv(con, source, path)
+    else:
+        _read_flat(con, source, "read_parquet(?)", [str(path)], path)
+        con.execute(_NO_REJECTS).fetchall()
+
+
+_NO_REJECTS = """
+    create or replace temp table incoming_rejected as
+    select cast(null as bigint) as _row, cast(null as varchar) as reason,
+           cast(null as varchar) as record
+    where false
+"""
 
 
 def _read_jsonl(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
+    # 1. The lines, split by DuckDB's CSV reader with a delimiter no text line holds. A line
+    #    that holds it anyway (a NUL byte) is rejected with its line number.
+    lines_sql = f"""
+        create or replace temp table incoming_lines as
+        select line, row_number() over () as ordinal
+        from read_csv(?, columns = {{'line': 'VARCHAR'}}, header = false, delim = ?,
+                      quote = '', escape = '', auto_detect = false, store_rejects = true,
+                      rejects_table = 'incoming_rejects', rejects_scan = 'incoming_reject_scans',
+                      max_line_size = {_MAX_LINE_BYTES}, compression = 'auto')
+    """
+    _run(con, lines_sql, [str(path), _NO_DELIMITER], path, "JSON lines")
+    con.execute(
+        """
+        create or replace temp table incoming_rejected as
+        select line as _row, 'a NUL byte in the line' as reason, min(csv_line) as record
+        from incoming_rejects group by line
+        """
+    ).fetchall()
+    # 2. Each kept line's line number: the n-th kept line is the n-th line not rejected.
     paths = [f"$.{f}" for f in source.fields]
     fields = ",\n".join(f"vals[{i + 1}] as {column_name(f)}" for i, f in enumerate(source.fields))
     objects = "".join(
@@ -61,22 +88,27 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> N
     )
     sql = f"""
         create or replace temp table incoming as
-        with lines as (
-            select line, row_number() over () as _row
-            from read_csv(?, columns = {{'line': 'VARCHAR'}}, header = false, delim = ?,
-                          quote = '', escape = '', auto_detect = false,
-                          max_line_size = {_MAX_LINE_BYTES}, compression = 'auto')
+        with numbers as (
+            select n as _row, row_number() over (order by n) as ordinal
+            from range(
+                1,
+                (select count(*) from incoming_lines)
+                + (select count(*) from incoming_rejected) + 1
+            ) as t(n)
+            where n not in (select _row from incoming_rejected)
         ),
         parsed as (
             select
-                _row,
-                line,
+                n._row,
+                l.line,
                 case
-                    when not json_valid(line) then 'invalid JSON'
-                    when json_type(line) <> 'OBJECT' then 'not a JSON object'
+                    when not json_valid(l.line) then 'invalid JSON'
+                    when json_type(l.line) <> 'OBJECT' then 'not a JSON object'
                 end as _error
-            from lines
-            where trim(coalesce(line, '')) <> ''  -- blank lines are not rows
+            from incoming_lines as l
+            inner join numbers as n on n.ordinal = l.ordinal
+            -- blank lines (spaces, tabs, carriage returns; NUL bytes read as nothing) are no rows
+            where trim(coalesce(l.line, ''), ' ' || chr(9) || chr(13)) <> ''
         ),
         docs as (
             select *, case when _error is null then cast(line as json) end as doc from parsed
@@ -88,12 +120,11 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> N
         {fields}{objects}
         from extracted
     """
-    # positional parameters in textual order: file, delimiter, field paths, object paths
-    params = [str(path), _NO_DELIMITER, paths, *[f"$.{o}" for o in source.objects]]
-    _run(con, sql, params, path, "JSON lines")
+    # positional parameters in textual order: field paths, then object paths
+    _run(con, sql, [paths, *[f"$.{o}" for o in source.objects]], path, "JSON lines")
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
+def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
     relation = (
         "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"', "
         "escape = '\"', store_rejects = true, rejects_table = 'incoming_rejects', "
@@ -101,7 +132,16 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int
         "compression = 'auto')"
     )
     _read_flat(con, source, relation, [str(path)], path)
-    return con.execute("select count(distinct line) from incoming_rejects").fetchone()[0]
+    # a rejected line's `row` is its line number (the parser could not make a record of it)
+    con.execute(
+        """
+        create or replace temp table incoming_rejected as
+        select line as _row,
+               'CSV ' || lower(min(error_type)) || ': ' || min(error_message) as reason,
+               min(csv_line) as record
+        from incoming_rejects group by line
+        """
+    ).fetchall()
 
 
 def _read_flat(
