@@ -11,6 +11,7 @@ from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 
 from funnel.config import FunnelConfig, load_config
+from funnel.privacy import pseudonym_key
 from funnel.publish import work_database
 from funnel.warehouse import connection_config, prepare, sql_params
 
@@ -47,7 +48,8 @@ class WarehouseResource(ConfigurableResource):
 
     @property
     def params(self) -> dict[str, Any]:
-        return sql_params(self.config)
+        key = pseudonym_key(work_database(self.database).parent)
+        return sql_params(self.config, key)
 
     @property
     def inbox_path(self) -> Path:

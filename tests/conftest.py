@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,11 +15,20 @@ import duckdb
 import pytest
 from dagster import ExecuteInProcessResult
 
+from funnel.privacy import ENV_KEY, pseudonym
 from funnel.publish import work_database
 from pipelines.resources import WarehouseResource
 from pipelines.run import failure_lines, run_job
 
 T0 = datetime(2026, 8, 3, 9, 0, 0, tzinfo=UTC)
+KEY = "test-pseudonym-key"
+os.environ[ENV_KEY] = KEY  # runs in tests pseudonymize with a known key
+
+
+def published(identifier_type: str, value: str) -> str:
+    """How an identifier shows in the marts: e-mail addresses as keyed pseudonyms."""
+    return pseudonym(value, KEY) if identifier_type == "email" else value
+
 
 CRM_COLUMNS = [
     "event_id", "contact_id", "email", "user_id", "event_type", "occurred_at", "stage",

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
-from conftest import CRM_COLUMNS, EMAIL_COLUMNS, Pipeline, crm, mail, web, write_csv, write_jsonl
+from conftest import (
+    CRM_COLUMNS,
+    EMAIL_COLUMNS,
+    KEY,
+    Pipeline,
+    crm,
+    mail,
+    published,
+    web,
+    write_csv,
+    write_jsonl,
+)
+
+from funnel.privacy import customer_id
 
 
 def customer_of(pipeline: Pipeline, identifier_type: str, value: str) -> str:
     rows = pipeline.query(
         "select customer_id from marts.customer_identifiers "
         "where identifier_type = ? and identifier_value = ?",
-        [identifier_type, value],
+        [identifier_type, published(identifier_type, value)],
     )
     assert rows, f"{identifier_type} {value!r} not resolved"
     return rows[0][0]
@@ -80,7 +91,8 @@ def test_junk_identifiers_never_link(graph: Pipeline) -> None:
     )
     junk = graph.query(
         "select identifier_value from marts.customer_identifiers "
-        "where identifier_value in ('null', 'test@example.com')"
+        "where identifier_value in ('null', ?)",
+        [published("email", "test@example.com")],
     )
     assert junk == []
 
@@ -114,7 +126,7 @@ def test_shared_device_is_a_hub_and_links_nobody(graph: Pipeline) -> None:
 def test_support_mailbox_is_a_hub(graph: Pipeline) -> None:
     hubs = graph.query(
         "select customers_joined from marts.identity_hubs where identifier_value = ?",
-        ["support@acme-corp.io"],
+        [published("email", "support@acme-corp.io")],
     )
     assert hubs == [(3,)]
     contacts = {customer_of(graph, "contact_id", f"k-sup-{i}") for i in (1, 2, 3)}
@@ -149,7 +161,7 @@ def test_customer_id_is_stable_as_a_customer_grows(tmp_path) -> None:
     pipeline = Pipeline(tmp_path)
     write_jsonl(pipeline.inbox / "web" / "day1.jsonl", [web("g1", 0, anon="grow")])
     pipeline.run()
-    expected = "cus_" + hashlib.md5(b"anonymous_id:grow").hexdigest()[:16]
+    expected = customer_id("anonymous_id:grow", KEY)
     assert customer_of(pipeline, "anonymous_id", "grow") == expected
     write_jsonl(
         pipeline.inbox / "web" / "day2.jsonl",

@@ -252,6 +252,7 @@ def test_an_empty_file_is_recorded_with_no_rows(con, tmp_path: Path) -> None:
         ("bad.jsonl.gz", gzip.compress(b'{"a": 1}\n' * 1000)[:50], "cannot be read"),
         ("cols.csv", b"foo,bar\n1,2\n", "missing required column 'messageId'"),
         ("junk.parquet", b"not parquet at all", "cannot be read"),
+        ("stray-cr.jsonl", b'{"a": 1}\r0\n', "a carriage return inside a line"),
     ],
 )
 def test_unreadable_files_fail_naming_the_file(

@@ -1,8 +1,10 @@
 -- Each identifier's customer.
 -- Grain: one row per identifier (node). Primary key: node_id.
--- A customer is one component of the identity graph. Its `customer_id` is derived from the
+-- A customer is one component of the identity graph. Its `customer_id` is a keyed hash of the
 -- component's anchor, the identifier seen first (ties: type, then value), so it stays the same
--- from run to run as long as that identifier stays in the component.
+-- from run to run as long as that identifier stays in the component (and the key stays).
+-- `published_value` is what the marts show: an e-mail address as its keyed pseudonym
+-- ('em_' + sha256 of key and address), other identifiers as they are (funnel.privacy).
 with nodes as (
     select * from intermediate.int_identity__nodes
 ),
@@ -37,7 +39,13 @@ select
     cast(r.node_id as bigint) as node_id,
     cast(r.identifier_type as varchar) as identifier_type,
     cast(r.identifier_value as varchar) as identifier_value,
-    cast('cus_' || substr(md5(a.anchor), 1, 16) as varchar) as customer_id,
+    cast(case
+        when r.identifier_type = 'email'
+            then 'em_' || substr(sha256($pseudonym_key || ':' || r.identifier_value), 1, 32)
+        else r.identifier_value
+    end as varchar) as published_value,
+    cast('cus_' || substr(sha256($pseudonym_key || ':' || a.anchor), 1, 16) as varchar)
+        as customer_id,
     cast(r.node_id in (select node_id from hubs) as boolean) as is_hub,
     cast(r.first_seen_at as timestamp) as first_seen_at,
     cast(r.last_seen_at as timestamp) as last_seen_at,

@@ -22,6 +22,8 @@ PUBLISHED = {
     "marts": None,  # every table
     "meta": ("ingested_files", "quarantine", "duplicates", "runs"),
 }
+# Raw records hold personal data: they stay in the work database.
+WITHHELD_COLUMNS = {"meta.quarantine": "record"}
 
 RUNS_DDL = """
 create table if not exists meta.runs (
@@ -75,7 +77,8 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> Pub
         for schema in PUBLISHED:
             con.execute(f"create schema target.{schema}")
         for table in [*tables, "meta.runs"]:
-            con.execute(f"create table target.{table} as select * from {table}")
+            columns = f"* exclude ({WITHHELD_COLUMNS[table]})" if table in WITHHELD_COLUMNS else "*"
+            con.execute(f"create table target.{table} as select {columns} from {table}")
     finally:
         con.execute("detach target")
     _fsync(target)

@@ -56,6 +56,16 @@ class Customers(_Strict):
         return data.lazyframe.select(pl.sum_horizontal(ids) >= 1)
 
 
+PSEUDONYM = r"^em_[0-9a-f]{32}$"
+
+
+def _emails_pseudonymized(data: PolarsData) -> pl.LazyFrame:
+    """No raw e-mail address in a published table: only keyed pseudonyms."""
+    return data.lazyframe.select(
+        (pl.col("identifier_type") != "email") | pl.col("identifier_value").str.contains(PSEUDONYM)
+    )
+
+
 class CustomerIdentifiers(_Strict):
     identifier_type: str = pa.Field(isin=IDENTIFIER_TYPES)
     identifier_value: str = pa.Field(str_length={"min_value": 1})
@@ -69,12 +79,8 @@ class CustomerIdentifiers(_Strict):
         unique = ["identifier_type", "identifier_value"]
 
     @pa.dataframe_check
-    def emails_are_normalized(cls, data: PolarsData) -> pl.LazyFrame:
-        value = pl.col("identifier_value")
-        return data.lazyframe.select(
-            (pl.col("identifier_type") != "email")
-            | ((value == value.str.to_lowercase()) & (value == value.str.strip_chars()))
-        )
+    def emails_are_pseudonymized(cls, data: PolarsData) -> pl.LazyFrame:
+        return _emails_pseudonymized(data)
 
 
 class IdentityHubs(_Strict):
@@ -88,6 +94,10 @@ class IdentityHubs(_Strict):
 
     class Config:
         unique = ["identifier_type", "identifier_value"]
+
+    @pa.dataframe_check
+    def emails_are_pseudonymized(cls, data: PolarsData) -> pl.LazyFrame:
+        return _emails_pseudonymized(data)
 
 
 class Events(_Strict):

@@ -81,7 +81,7 @@ def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> N
     con.execute("commit")
 
 
-def sql_params(cfg: FunnelConfig) -> dict[str, Any]:
+def sql_params(cfg: FunnelConfig, pseudonym_key: str | None = None) -> dict[str, Any]:
     """Scalar settings available to every SQL model as `$name`."""
     s, ident = cfg.sessions, cfg.identity
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -95,15 +95,16 @@ def sql_params(cfg: FunnelConfig) -> dict[str, Any]:
         "max_customers_per_identifier": ident.max_customers_per_identifier,
         "purchase_stage": cfg.journey.purchase_stage,
         "dropoff_top": cfg.dropoff.top_values,
+        "pseudonym_key": pseudonym_key,
     }
 
 
 def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     """The subset of `params` a statement references (DuckDB rejects unused ones)."""
     names = set(_PARAM.findall(sql))
-    missing = names - params.keys()
+    missing = {name for name in names if params.get(name) is None}
     if missing:
-        raise KeyError(f"SQL references unknown parameters: {sorted(missing)}")
+        raise KeyError(f"SQL references parameters without a value: {sorted(missing)}")
     return {name: params[name] for name in names}
 
 

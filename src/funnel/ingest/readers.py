@@ -209,7 +209,13 @@ def _run(
     try:
         con.execute(sql, params).fetchall()
     except duckdb.Error as exc:
-        raise FileError(f"{path}: cannot be read as {kind}: {_first_line(exc)}") from exc
+        problem = _first_line(exc)
+        if "state machine reached an invalid state" in problem:
+            problem = (
+                "a carriage return inside a line; lines must end with \\n or \\r\\n, "
+                f"re-export the file ({problem})"
+            )
+        raise FileError(f"{path}: cannot be read as {kind}: {problem}") from exc
 
 
 def _first_line(exc: Exception) -> str:
