@@ -281,3 +281,13 @@ def test_no_raw_email_address_is_published(sample_run: Pipeline) -> None:
         if found:
             leaks.append((f"{schema}.{table}.{column}", found[:3]))
     assert leaks == []
+
+
+def test_files_quarantine_and_duplicates_trace_to_a_published_run(sample_run: Pipeline) -> None:
+    runs = {r for (r,) in sample_run.query("select run_id from meta.runs")}
+    for table in ("ingested_files", "quarantine", "duplicates"):
+        unknown = sample_run.query(
+            f"select count(*) from meta.{table} where run_id not in (select run_id from meta.runs)"
+        )
+        assert unknown == [(0,)], table
+    assert len(runs) >= 1

@@ -10,7 +10,9 @@ def _ingest(
     context: AssetExecutionContext, warehouse: WarehouseResource, source: str
 ) -> MaterializeResult:
     with warehouse.connect() as con:
-        report = ingest_source(con, SOURCES[source], warehouse.inbox_path, warehouse.params)
+        report = ingest_source(
+            con, SOURCES[source], warehouse.inbox_path, warehouse.params, context.run_id
+        )
         total = con.execute(f"select count(*) from {SOURCES[source].table}").fetchone()[0]
     context.log.info(
         f"{source}: {len(report.files_loaded)} new files, {len(report.files_skipped)} already "

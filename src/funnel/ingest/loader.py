@@ -32,7 +32,8 @@ create table if not exists meta.ingested_files (
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
     rows_duplicate bigint not null,
-    ingested_at timestamp not null
+    ingested_at timestamp not null,
+    run_id varchar not null           -- the run that read it (Dagster's run id)
 );
 create table if not exists meta.quarantine (
     source varchar not null,
@@ -40,14 +41,16 @@ create table if not exists meta.quarantine (
     "row" bigint not null,            -- 1-based row (line of a .jsonl file, record of a CSV)
     reason varchar not null,
     record varchar,                   -- the row as received (JSON text, or the CSV line)
-    ingested_at timestamp not null
+    ingested_at timestamp not null,
+    run_id varchar not null           -- the run that read it (Dagster's run id)
 );
 create table if not exists meta.duplicates (
     source varchar not null,
     file varchar not null,
     "row" bigint not null,
     event_id varchar not null,        -- the id already loaded from an earlier row or file
-    ingested_at timestamp not null
+    ingested_at timestamp not null,
+    run_id varchar not null           -- the run that read it (Dagster's run id)
 );
 """
 
@@ -116,9 +119,14 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 
 
 def ingest_source(
-    con: duckdb.DuckDBPyConnection, source: Source, inbox: Path, params: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    inbox: Path,
+    params: dict[str, Any],
+    run_id: str = "manual",
 ) -> IngestReport:
-    """Load the source's new files under `inbox`; `params` are the SQL settings (bounds)."""
+    """Load the source's new files under `inbox`; `params` are the SQL settings (bounds),
+    `run_id` marks every meta row this run writes."""
     started = time.perf_counter()
     ensure_tables(con, source)
     report = IngestReport(source.name)
@@ -134,7 +142,7 @@ def ingest_source(
         if digest in known:
             report.files_skipped.append(rel)
             continue
-        report.rows.add(_load_file(con, source, path, rel, digest, params))
+        report.rows.add(_load_file(con, source, path, rel, digest, params, run_id))
         known.add(digest)
         report.files_loaded.append(rel)
     report.seconds = time.perf_counter() - started
@@ -148,11 +156,12 @@ def _load_file(
     rel: str,
     digest: str,
     params: dict[str, Any],
+    run_id: str,
 ) -> RowCounts:
     file_format(path)  # fails fast on an unsupported name
     con.execute("begin transaction")
     try:
-        counts = _load_rows(con, source, path, rel, digest, params)
+        counts = _load_rows(con, source, path, rel, digest, params, run_id)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -167,36 +176,38 @@ def _load_rows(
     rel: str,
     digest: str,
     params: dict[str, Any],
+    run_id: str,
 ) -> RowCounts:
     now = con.execute("select cast(now() as timestamp)").fetchone()[0]
+    stamp = [now, run_id]
     size = path.stat().st_size
     counts = RowCounts()
     if size > 0:  # an empty file is recorded, with no rows
         read_into_incoming(con, source, path)
         validation = read_sql(f"ingest/{source.name}.sql")
         execute(con, f"create or replace temp table checked as\n{validation}", params)
-        counts = _split(con, source, rel, now)
+        counts = _split(con, source, rel, stamp)
         (rejected,) = con.execute(
-            "insert into meta.quarantine select ?, ?, _row, reason, record, ?"
+            "insert into meta.quarantine select ?, ?, _row, reason, record, ?, ?"
             " from incoming_rejected",
-            [source.name, rel, now],
+            [source.name, rel, *stamp],
         ).fetchone()
         counts.add(RowCounts(read=rejected, quarantined=rejected))
     con.execute(
-        "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [source.name, rel, digest, size, counts.read, counts.loaded, counts.quarantined,
-         counts.duplicate, now],
+         counts.duplicate, *stamp],
     ).fetchall()  # fmt: skip
     return counts
 
 
-def _split(con: duckdb.DuckDBPyConnection, source: Source, rel: str, now: object) -> RowCounts:
+def _split(con: duckdb.DuckDBPyConnection, source: Source, rel: str, stamp: list[Any]) -> RowCounts:
     """Route the validated rows of `checked` to the raw table, quarantine and duplicates."""
     id_col = source.columns[0]
     con.execute(
         "insert into meta.quarantine "
-        "select ?, ?, _row, _reason, _record, ? from checked where _reason is not null",
-        [source.name, rel, now],
+        "select ?, ?, _row, _reason, _record, ?, ? from checked where _reason is not null",
+        [source.name, rel, *stamp],
     ).fetchall()
     # The first copy of an event id wins: earlier files (loaded before), then the earlier row.
     con.execute(
@@ -212,14 +223,14 @@ def _split(con: duckdb.DuckDBPyConnection, source: Source, rel: str, now: object
     ).fetchall()
     con.execute(
         "insert into meta.duplicates "
-        f"select ?, ?, _row, trim({id_col}), ? from ranked where _is_duplicate",
-        [source.name, rel, now],
+        f"select ?, ?, _row, trim({id_col}), ?, ? from ranked where _is_duplicate",
+        [source.name, rel, *stamp],
     ).fetchall()
     columns = ", ".join(source.columns)
     con.execute(
         f"insert into {source.table} "
         f"select {columns}, occurred_at_utc, ?, _row, ? from ranked where not _is_duplicate",
-        [rel, now],
+        [rel, stamp[0]],
     ).fetchall()
     read, quarantined, duplicate = con.execute(
         "select count(*), count(_reason), "
