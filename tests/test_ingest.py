@@ -387,3 +387,69 @@ def test_a_nul_byte_line_is_quarantined_and_line_numbers_stay_true(con, tmp_path
         ("ok", 1),
         ("later", 4),
     ]
+
+
+# The same hostile rows in every source and format: (id, timestamp, usable identifiers?)
+MATRIX_ROWS = [
+    ("g1", "2026-08-03T11:00:00+02:00", True),  # loaded
+    (None, "2026-08-03T09:00:00Z", True),  # missing id
+    ("t1", "not a time", True),  # unparseable timestamp
+    ("t2", "2999-01-01T00:00:00Z", True),  # far future
+    ("t3", "1999-12-31T23:59:59Z", True),  # before 2000
+    ("j1", "2026-08-03T09:00:00Z", False),  # junk identifiers only
+    ("g1", "2026-08-03T09:00:00Z", True),  # a duplicate of the first row
+    ("g2", "2026-08-03T09:00:00", True),  # no offset: UTC, loaded
+]
+IDENTITY = {
+    "web": ({"anonymousId": "a1", "type": "page"}, {"anonymousId": "unknown", "type": "page"}),
+    "crm": (
+        {"contact_id": "c1", "event_type": "note"},
+        {"contact_id": "null", "email": "test@example.com", "event_type": "note"},
+    ),
+    "email": (
+        {"email": "a@shop.io", "event": "open"},
+        {"email": "test@example.com", "event": "open"},
+    ),
+}
+ID_FIELD = {"web": "messageId", "crm": "event_id", "email": "event_id"}
+TIME_FIELD = {"web": "timestamp", "crm": "occurred_at", "email": "timestamp"}
+
+
+def matrix_records(source: str) -> list[dict]:
+    good, junk = IDENTITY[source]
+    return [
+        {ID_FIELD[source]: event_id, TIME_FIELD[source]: at, **(good if usable else junk)}
+        for event_id, at, usable in MATRIX_ROWS
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+@pytest.mark.parametrize("source", ["web", "crm", "email"])
+def test_hostile_rows_in_every_source_and_format(con, tmp_path: Path, source: str, fmt: str):
+    records = matrix_records(source)
+    columns = sorted({k for r in records for k in r})
+    path = tmp_path / "inbox" / source / f"rows.{fmt}"
+    path.parent.mkdir(parents=True)
+    if fmt == "jsonl":
+        write_jsonl(path, records)
+    elif fmt == "csv":
+        write_csv(path, columns, records)
+    else:
+        pq.write_table(pa.table({c: [r.get(c) for r in records] for c in columns}), path)
+    report = ingest(con, tmp_path / "inbox", source)
+    r = report.rows
+    assert (r.read, r.loaded, r.quarantined, r.duplicate) == (8, 2, 5, 1)
+    reasons = [
+        x for (x,) in con.execute('select reason from meta.quarantine order by "row"').fetchall()
+    ]
+    assert [x.split(":")[0].split(" (")[0] for x in reasons] == [
+        f"missing {ID_FIELD[source]}",
+        f"unparseable {TIME_FIELD[source] if source == 'crm' else 'timestamp'}",
+        "timestamp out of range",
+        "timestamp out of range",
+        "email is not a usable address" if source == "email" else "no usable identifier",
+    ]
+    times = con.execute(
+        f"select occurred_at_utc from {SOURCES[source].table} order by 1"
+    ).fetchall()
+    assert [str(t) for (t,) in times] == ["2026-08-03 09:00:00", "2026-08-03 09:00:00"]

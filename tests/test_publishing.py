@@ -13,21 +13,25 @@ import time
 from pathlib import Path
 
 import duckdb
+import pandera.polars as pa
 import pytest
 from conftest import Pipeline
 
+from funnel import schemas
 from funnel.generate import generate
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+SAMPLE = REPO / "data" / "sample"
+
+
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Two small exports: the first run's, and new files for the next."""
+    """The sample, and a small export of new files for the next run."""
     root = tmp_path_factory.mktemp("exports")
-    generate(root / "first", customers=300, days=21, seed=7)
     generate(root / "second", customers=300, days=21, seed=8)
-    return root / "first", root / "second"
+    return SAMPLE, root / "second"
 
 
 def add_files(inbox: Path, new: Path) -> None:
@@ -115,3 +119,23 @@ def test_a_reader_holding_the_warehouse_never_blocks_a_run(
     out, _ = reader.communicate("go\n", timeout=60)
     assert int(out) == events_before  # the reader still reads the complete previous warehouse
     assert events_in(pipeline.warehouse) > events_before  # a new connection sees the new one
+
+
+def test_a_failing_check_leaves_the_published_sample_unchanged(
+    tmp_path: Path, exports: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = exports
+    pipeline = Pipeline(tmp_path)
+    shutil.rmtree(pipeline.inbox)
+    shutil.copytree(first, pipeline.inbox, ignore=shutil.ignore_patterns("truth"))
+    pipeline.run()
+    before = pipeline.warehouse.read_bytes()
+
+    class NoBounces(schemas.Sessions):  # a deliberately failing check: the sample has bounces
+        is_bounce: bool = pa.Field(isin=[False])
+
+    monkeypatch.setitem(schemas.TABLE_SCHEMAS, "marts.sessions", NoBounces)
+    add_files(pipeline.inbox, second)
+    assert not pipeline.run(expect_success=False).success
+    assert pipeline.warehouse.read_bytes() == before
+    assert events_in(pipeline.warehouse) > 0  # and it is still queryable
