@@ -158,46 +158,34 @@ def _load_file(
     params: dict[str, Any],
     run_id: str,
 ) -> RowCounts:
+    """Load one file in one transaction: all of its rows are accounted for, or none."""
     file_format(path)  # fails fast on an unsupported name
     con.execute("begin transaction")
     try:
-        counts = _load_rows(con, source, path, rel, digest, params, run_id)
+        now = con.execute("select cast(now() as timestamp)").fetchone()[0]
+        stamp = [now, run_id]
+        size = path.stat().st_size
+        counts = RowCounts()
+        if size > 0:  # an empty file is recorded, with no rows
+            read_into_incoming(con, source, path)
+            validation = read_sql(f"ingest/{source.name}.sql")
+            execute(con, f"create or replace temp table checked as\n{validation}", params)
+            counts = _split(con, source, rel, stamp)
+            (rejected,) = con.execute(
+                "insert into meta.quarantine select ?, ?, _row, reason, record, ?, ?"
+                " from incoming_rejected",
+                [source.name, rel, *stamp],
+            ).fetchone()
+            counts.add(RowCounts(read=rejected, quarantined=rejected))
+        con.execute(
+            "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [source.name, rel, digest, size, counts.read, counts.loaded, counts.quarantined,
+             counts.duplicate, *stamp],
+        ).fetchall()  # fmt: skip
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return counts
-
-
-def _load_rows(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    path: Path,
-    rel: str,
-    digest: str,
-    params: dict[str, Any],
-    run_id: str,
-) -> RowCounts:
-    now = con.execute("select cast(now() as timestamp)").fetchone()[0]
-    stamp = [now, run_id]
-    size = path.stat().st_size
-    counts = RowCounts()
-    if size > 0:  # an empty file is recorded, with no rows
-        read_into_incoming(con, source, path)
-        validation = read_sql(f"ingest/{source.name}.sql")
-        execute(con, f"create or replace temp table checked as\n{validation}", params)
-        counts = _split(con, source, rel, stamp)
-        (rejected,) = con.execute(
-            "insert into meta.quarantine select ?, ?, _row, reason, record, ?, ?"
-            " from incoming_rejected",
-            [source.name, rel, *stamp],
-        ).fetchone()
-        counts.add(RowCounts(read=rejected, quarantined=rejected))
-    con.execute(
-        "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source.name, rel, digest, size, counts.read, counts.loaded, counts.quarantined,
-         counts.duplicate, *stamp],
-    ).fetchall()  # fmt: skip
     return counts
 
 
