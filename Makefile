@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format sample dev clean
+.PHONY: run test lint format sample dev bench clean
+EVENTS ?= 1000000
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +36,10 @@ sample: $(STAMP)
 dev: $(STAMP)
 	mkdir -p .dagster_home
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
+
+# Side-by-side benchmark (not part of the tests): make bench EVENTS=10000000
+bench: $(STAMP)
+	$(BIN)/python -m bench.harness --events $(EVENTS)
 
 clean:
 	rm -rf $(VENV) data/warehouse .dagster_home

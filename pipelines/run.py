@@ -6,14 +6,22 @@ from pipelines.definitions import build_definitions
 from pipelines.resources import WarehouseResource
 
 
-def run_job(warehouse: WarehouseResource, log_level: str = "WARNING") -> ExecuteInProcessResult:
-    """Materialize every asset and run every check, exactly as the schedule's runs do."""
+def run_job(
+    warehouse: WarehouseResource,
+    log_level: str = "WARNING",
+    instance: DagsterInstance | None = None,
+) -> ExecuteInProcessResult:
+    """Materialize every asset and run every check, exactly as the schedule's runs do. Pass an
+    `instance` to read the run's event log afterwards (the benchmarks time each step)."""
     job = build_definitions(warehouse).resolve_job_def("funnel")
-    with DagsterInstance.ephemeral() as instance:
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if instance is not None:
         return job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            instance=instance, raise_on_error=False, run_config=run_config
+        )
+    with DagsterInstance.ephemeral() as ephemeral:
+        return job.execute_in_process(
+            instance=ephemeral, raise_on_error=False, run_config=run_config
         )
 
 

@@ -1,0 +1,311 @@
+"""Benchmark: the whole job against the floor, the peer and a naive baseline, in one run.
+
+    python -m bench.harness --events 1000000        (make bench EVENTS=1000000)
+
+For N events it generates (or reuses, under .bench/) synthetic exports, runs the Dagster job
+exactly as `funnel run` does, and prints one table: wall time and peak memory per asset and in
+total, events per second, and side by side on the same files:
+- floor: DuckDB alone loading the files into one table and sorting it once by identifier and
+  time (no pipeline ingests and orders the data faster);
+- peer: ClickHouse's windowFunnel (chdb) computing the checkout funnel on the same events, next
+  to our funnel steps, with both step counts;
+- naive: the pandas code an analyst would write for sessions and the checkout funnel (only up
+  to `--pandas-max` events).
+Results also go to .bench/results-<N>.json so runs can be compared over time. Timings are
+measured here, never asserted in the tests (machines are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import threading
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from funnel.config import load_config
+from funnel.generate import generate
+
+REPO = Path(__file__).resolve().parents[1]
+EVENTS_PER_PERSON = 28  # about what the generator writes per person (all sources)
+CHECKOUT = "checkout"
+
+
+@dataclass
+class Result:
+    events: int
+    pipeline_seconds: float = 0.0
+    pipeline_peak_mb: float = 0.0
+    steps: dict[str, dict[str, float]] = field(default_factory=dict)
+    floor_seconds: float = 0.0
+    funnel_seconds: float = 0.0
+    chdb_seconds: float | None = None
+    chdb_matches: bool | None = None
+    pandas_seconds: float | None = None
+    pandas_customers_at_step_1: int | None = None
+
+
+class MemorySampler:
+    """The process's resident memory, sampled every 20 ms from /proc (Linux)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), _rss_mb()))
+            time.sleep(0.02)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
+        inside = [mb for at, mb in self.samples if start <= at <= end]
+        return max(inside, default=0.0)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def exports(events: int, cache: Path) -> Path:
+    """Synthetic exports of about `events` events, generated once per size."""
+    folder = cache / f"exports-{events}"
+    if not (folder / "truth").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate(folder, customers=max(40, events // EVENTS_PER_PERSON), days=90, seed=42)
+    return folder
+
+
+def run_pipeline(inbox: Path, warehouse: Path, result: Result) -> None:
+    from dagster import DagsterEventType, DagsterInstance
+
+    from pipelines.resources import WarehouseResource
+    from pipelines.run import failure_lines, run_job
+
+    shutil.rmtree(warehouse.parent, ignore_errors=True)
+    resource = WarehouseResource(
+        database=str(warehouse), inbox=str(inbox), config_path=str(REPO / "funnel.yaml")
+    )
+    with DagsterInstance.ephemeral() as instance, MemorySampler() as memory:
+        started = time.time()
+        outcome = run_job(resource, log_level="CRITICAL", instance=instance)
+        result.pipeline_seconds = time.time() - started
+        if not outcome.success:
+            raise RuntimeError("; ".join(failure_lines(outcome)))
+        spans: dict[str, list[float]] = defaultdict(list)
+        for entry in instance.all_logs(outcome.run_id):
+            kind = entry.dagster_event.event_type if entry.dagster_event else None
+            if kind in (DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS):
+                spans[entry.step_key].append(entry.timestamp)
+    result.pipeline_peak_mb = memory.peak()
+    for step, (start, end) in sorted(spans.items(), key=lambda kv: kv[1][0]):
+        result.steps[step] = {"seconds": end - start, "peak_mb": memory.peak(start, end)}
+    result.funnel_seconds = sum(
+        span["seconds"]
+        for step, span in result.steps.items()
+        if step.startswith(("intermediate__int_funnels", "funnel_attempts"))
+    )
+
+
+def floor(inbox: Path, work: Path) -> float:
+    """DuckDB alone: every file into one table, then one sort by identifier and time."""
+    readers = {
+        ".jsonl": "read_json(?, format = 'newline_delimited', union_by_name = true,"
+        " ignore_errors = true)",
+        ".csv": "read_csv(?, union_by_name = true, all_varchar = true, ignore_errors = true)",
+        ".parquet": "read_parquet(?, union_by_name = true)",
+    }
+    columns = {
+        "web": 'messageId as id, anonymousId as who, "timestamp" as ts',
+        "crm": "event_id as id, contact_id as who, occurred_at as ts",
+        "email": 'event_id as id, email as who, "timestamp" as ts',
+    }
+    with duckdb.connect(str(work / "floor.duckdb")) as con:
+        started = time.perf_counter()
+        con.execute("create table events (id varchar, who varchar, ts varchar)")
+        for source, select in columns.items():
+            for suffix, reader in readers.items():
+                files = sorted(
+                    str(p) for p in (inbox / source).iterdir() if suffix in "".join(p.suffixes)
+                )
+                if files:
+                    con.execute(
+                        f"insert into events select cast(id as varchar), cast(who as varchar),"
+                        f" cast(ts as varchar) from (select {select} from {reader})",
+                        [files],
+                    )
+        con.execute("create table sorted as select * from events order by who, ts")
+        return time.perf_counter() - started
+
+
+def checkout_events(
+    warehouse: Path,
+) -> tuple[list[str], list[tuple[str, int, str]], list[int], int]:
+    """The checkout funnel's steps, its step events, our step counts and its window."""
+    funnel = next(f for f in load_config(REPO / "funnel.yaml").funnels if f.name == CHECKOUT)
+    steps = [s.event for s in funnel.steps]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select customer_id, epoch_ms(occurred_at), event_name from marts.events"
+            f" where source = 'web' and event_name in ({', '.join('?' for _ in steps)})",
+            steps,
+        ).fetchall()
+        ours = [
+            c
+            for (c,) in con.execute(
+                "select customers from marts.funnel_steps"
+                " where funnel = ? and breakdown = 'all' order by step_index",
+                [CHECKOUT],
+            ).fetchall()
+        ]
+    return steps, rows, ours, funnel.window
+
+
+def peer(warehouse: Path, work: Path, result: Result) -> None:
+    """ClickHouse's windowFunnel on the same checkout events (the events export is not timed)."""
+    try:
+        import chdb
+    except ImportError:
+        return
+    steps, rows, ours, window = checkout_events(warehouse)
+    path = work / "checkout.csv"
+    path.write_text("".join(f"{c},{t},{e}\n" for c, t, e in rows))
+    conditions = ", ".join(f"e = '{s}'" for s in steps)
+    started = time.perf_counter()
+    answer = chdb.query(
+        f"select level, count() from (select windowFunnel({window * 1000})(t, {conditions})"
+        f" as level from file('{path}', 'CSV', 'c String, t UInt64, e String') group by c)"
+        " group by level",
+        "CSV",
+    )
+    result.chdb_seconds = time.perf_counter() - started
+    levels = dict(tuple(map(int, line.split(","))) for line in str(answer).split())
+    theirs = [sum(n for lv, n in levels.items() if lv >= k) for k in range(1, len(steps) + 1)]
+    result.chdb_matches = theirs == ours
+
+
+def naive_pandas(inbox: Path, warehouse: Path, result: Result) -> None:
+    """What an analyst would write: read the web exports, sessionize, one funnel."""
+    import pandas as pd
+
+    steps, _, _, window = checkout_events(warehouse)
+    started = time.perf_counter()
+    frames = []
+    for path in sorted((inbox / "web").iterdir()):
+        if ".jsonl" in path.name:
+            opener = gzip.open if path.suffix == ".gz" else open
+            records = []
+            with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    try:
+                        records.append(json.loads(line))
+                    except ValueError:
+                        continue
+            frame = pd.DataFrame.from_records(
+                records, columns=["anonymousId", "userId", "event", "timestamp"]
+            )
+        elif path.suffix == ".parquet":
+            frame = pd.read_parquet(path, columns=["anonymousId", "userId", "event", "timestamp"])
+        else:
+            frame = pd.read_csv(path, usecols=["anonymousId", "userId", "event", "timestamp"])
+        frames.append(frame)
+    web = pd.concat(frames, ignore_index=True)
+    web["at"] = pd.to_datetime(web["timestamp"], utc=True, errors="coerce", format="ISO8601")
+    web = web.dropna(subset=["at", "anonymousId"]).sort_values(["anonymousId", "at"])
+    gap = web.groupby("anonymousId")["at"].diff() > pd.Timedelta(minutes=30)
+    web["session"] = gap.groupby(web["anonymousId"]).cumsum()
+    web["who"] = web.groupby("anonymousId")["userId"].transform("first").fillna(web["anonymousId"])
+    levels = {}
+    limit = pd.Timedelta(seconds=window)
+    for who, group in web[web["event"].isin(steps)].groupby("who"):
+        names, times = list(group["event"]), list(group["at"])
+        best = 0
+        for i, name in enumerate(names):
+            if name != steps[0]:
+                continue
+            level = 1
+            for later, at in zip(names[i + 1 :], times[i + 1 :], strict=True):
+                if at - times[i] > limit or level == len(steps):
+                    break
+                if later == steps[level]:
+                    level += 1
+            best = max(best, level)
+        levels[who] = best
+    result.pandas_seconds = time.perf_counter() - started
+    # its identities are per user id or device, not resolved across devices and sources, so its
+    # counts differ from ours: it is a baseline for time, not for answers
+    result.pandas_customers_at_step_1 = sum(1 for v in levels.values() if v >= 1)
+
+
+def report(result: Result) -> str:
+    lines = [f"journey-funnel benchmark: {result.events:,} events", ""]
+    lines.append(f"{'step':<48} {'seconds':>9} {'peak MB':>9}")
+    for step, span in result.steps.items():
+        lines.append(f"{step:<48} {span['seconds']:>9.2f} {span['peak_mb']:>9.0f}")
+    rate = result.events / result.pipeline_seconds if result.pipeline_seconds else 0
+    lines += [
+        f"{'whole job (funnel run)':<48} {result.pipeline_seconds:>9.2f} "
+        f"{result.pipeline_peak_mb:>9.0f}",
+        f"{'events per second':<48} {rate:>9,.0f}",
+        "",
+        f"{'floor: DuckDB load + one sort':<48} {result.floor_seconds:>9.2f}"
+        f"   job / floor = {result.pipeline_seconds / result.floor_seconds:.1f}x",
+        f"{'our funnel steps (all funnels)':<48} {result.funnel_seconds:>9.2f}",
+    ]
+    if result.chdb_seconds is not None:
+        lines.append(
+            f"{'peer: chdb windowFunnel (checkout)':<48} {result.chdb_seconds:>9.2f}"
+            f"   same counts: {result.chdb_matches}"
+        )
+    if result.pandas_seconds is not None:
+        lines.append(
+            f"{'naive: pandas sessions + checkout funnel':<48} {result.pandas_seconds:>9.2f}"
+            "   (naive identities: counts differ by design)"
+        )
+    return "\n".join(lines)
+
+
+def run(events: int, cache: Path, pandas_max: int = 5_000_000) -> Result:
+    inbox = exports(events, cache)
+    work = cache / f"work-{events}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    warehouse = work / "warehouse" / "funnel.duckdb"
+    result = Result(events=events)
+    run_pipeline(inbox, warehouse, result)
+    result.floor_seconds = floor(inbox, work)
+    peer(warehouse, work, result)
+    if events <= pandas_max:
+        naive_pandas(inbox, warehouse, result)
+    (cache / f"results-{events}.json").write_text(json.dumps(asdict(result), indent=2))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--cache", type=Path, default=REPO / ".bench")
+    parser.add_argument("--pandas-max", type=int, default=5_000_000)
+    args = parser.parse_args()
+    print(report(run(args.events, args.cache, args.pandas_max)))
+
+
+if __name__ == "__main__":
+    main()
