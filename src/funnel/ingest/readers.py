@@ -84,7 +84,8 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> N
     paths = [f"$.{f}" for f in source.fields]
     fields = ",\n".join(f"vals[{i + 1}] as {column_name(f)}" for i, f in enumerate(source.fields))
     objects = "".join(
-        f",\ncast(json_extract(doc, ?) as varchar) as {column_name(o)}" for o in source.objects
+        f",\ncast(objs[{i + 1}] as varchar) as {column_name(o)}"
+        for i, o in enumerate(source.objects)
     )
     sql = f"""
         create or replace temp table incoming as
@@ -103,7 +104,8 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> N
                 l.line,
                 case
                     when not json_valid(l.line) then 'invalid JSON'
-                    when json_type(l.line) <> 'OBJECT' then 'not a JSON object'
+                    -- a valid JSON text that starts with a brace is an object
+                    when ltrim(l.line, ' ' || chr(9)) not like '{{%' then 'not a JSON object'
                 end as _error
             from incoming_lines as l
             inner join numbers as n on n.ordinal = l.ordinal
@@ -111,17 +113,19 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> N
             where trim(coalesce(l.line, ''), ' ' || chr(9) || chr(13)) <> ''
         ),
         docs as (
-            select *, case when _error is null then cast(line as json) end as doc from parsed
+            select *, case when _error is null then line end as doc from parsed
         ),
         extracted as (
-            select *, json_extract_string(doc, ?) as vals from docs
+            -- one parse for all fields, one for the objects
+            select *, json_extract_string(doc, ?) as vals, json_extract(doc, ?) as objs
+            from docs
         )
         select _row, _error, line as _record,
         {fields}{objects}
         from extracted
     """
     # positional parameters in textual order: field paths, then object paths
-    _run(con, sql, [paths, *[f"$.{o}" for o in source.objects]], path, "JSON lines")
+    _run(con, sql, [paths, [f"$.{o}" for o in source.objects]], path, "JSON lines")
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
