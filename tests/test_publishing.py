@@ -139,3 +139,18 @@ def test_a_failing_check_leaves_the_published_sample_unchanged(
     assert not pipeline.run(expect_success=False).success
     assert pipeline.warehouse.read_bytes() == before
     assert events_in(pipeline.warehouse) > 0  # and it is still queryable
+
+
+def test_a_run_that_raises_leaves_the_published_warehouse_unchanged(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    (pipeline.inbox / "web" / "a.jsonl").write_text(
+        '{"messageId": "a", "type": "page", "anonymousId": "d",'
+        ' "timestamp": "2026-08-03T09:00:00Z"}\n'
+    )
+    pipeline.run()
+    before = pipeline.warehouse.read_bytes()
+    (pipeline.inbox / "web" / "b.parquet").write_bytes(b"not parquet")  # the web step raises
+    (pipeline.inbox / "crm" / "c.csv").write_text("event_id,contact_id,event_type,occurred_at\n")
+    result = pipeline.run(expect_success=False)
+    assert not result.success
+    assert pipeline.warehouse.read_bytes() == before
