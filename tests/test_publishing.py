@@ -53,6 +53,16 @@ def events_in(warehouse: Path) -> int:
         return con.execute("select count(*) from marts.events").fetchone()[0]
 
 
+def is_complete(inbox: Path, warehouse: Path) -> bool:
+    files = sum(1 for p in inbox.rglob("*") if p.is_file())
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        published_files, loaded = con.execute(
+            "select count(*), sum(rows_loaded) from meta.ingested_files"
+        ).fetchone()
+        events = con.execute("select count(*) from marts.events").fetchone()[0]
+    return published_files == files and events == loaded
+
+
 def test_a_killed_run_changes_nothing_and_the_next_run_succeeds(
     tmp_path: Path, exports: tuple[Path, Path]
 ) -> None:
@@ -64,7 +74,8 @@ def test_a_killed_run_changes_nothing_and_the_next_run_succeeds(
     duration = time.perf_counter() - started
     before, events_before = warehouse.read_bytes(), events_in(warehouse)
 
-    # kill runs with more to do at random moments from start-up to publishing
+    # kill runs with more to do at random moments from start-up to publishing: the published
+    # file is the old one byte for byte, or (killed after the rename) the complete new one
     add_files(inbox, second)
     rng = random.Random(2026)
     for delay in sorted(rng.uniform(0.05, 1.3) * duration for _ in range(5)):
@@ -73,9 +84,11 @@ def test_a_killed_run_changes_nothing_and_the_next_run_succeeds(
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
-        if process.returncode == 0:  # it finished before the kill: a complete new warehouse
+        if warehouse.read_bytes() != before:
+            # the kill came after the rename (or the run finished): the new warehouse must be
+            # the complete one, every new file in it
+            assert is_complete(inbox, warehouse), f"killed after {delay:.2f}s: a partial publish"
             break
-        assert warehouse.read_bytes() == before, f"killed after {delay:.2f}s"
         assert events_in(warehouse) == events_before
 
     # the next run needs no clean-up and publishes everything, each row once
@@ -84,9 +97,7 @@ def test_a_killed_run_changes_nothing_and_the_next_run_succeeds(
     assert events_in(warehouse) > events_before
     leftovers = [p.name for p in warehouse.parent.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        loaded = con.execute("select sum(rows_loaded) from meta.ingested_files").fetchone()[0]
-    assert events_in(warehouse) == loaded
+    assert is_complete(inbox, warehouse)
 
 
 def test_a_reader_holding_the_warehouse_never_blocks_a_run(
