@@ -4,6 +4,7 @@ A failing check stops the run before anything downstream is built; its metadata 
 table, the failing columns and checks, and shows example rows.
 """
 
+import polars as pl
 from dagster import (
     AssetCheckResult,
     AssetChecksDefinition,
@@ -17,7 +18,8 @@ from funnel.schemas import TABLE_SCHEMAS, validate_table
 from pipelines.resources import WarehouseResource
 
 
-def _markdown(frame) -> MetadataValue:
+def _markdown(frame: pl.DataFrame) -> MetadataValue:
+    """A few rows as a markdown table, for the check's metadata in the UI."""
     if frame.is_empty():
         return MetadataValue.md("none")
     head = frame.head(20)
