@@ -10,14 +10,17 @@ import duckdb
 from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 
-from funnel.config import FunnelConfig, load_config
+from funnel.config import (
+    DEFAULT_CONFIG,
+    DEFAULT_INBOX,
+    DEFAULT_WAREHOUSE,
+    FunnelConfig,
+    default_config_path,
+    load_config,
+)
 from funnel.privacy import pseudonym_key
 from funnel.publish import work_database
 from funnel.warehouse import connection_config, prepare, sql_params
-
-DEFAULT_INBOX = "data/sample"
-DEFAULT_WAREHOUSE = "data/warehouse/funnel.duckdb"
-DEFAULT_CONFIG = "funnel.yaml"
 
 
 class WarehouseResource(ConfigurableResource):
@@ -35,11 +38,10 @@ class WarehouseResource(ConfigurableResource):
     def from_env(cls) -> "WarehouseResource":
         """Settings for `dagster dev`: FUNNEL_WAREHOUSE, FUNNEL_INBOX, FUNNEL_CONFIG (default:
         funnel.yaml if there is one, else every default)."""
-        default_config = DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None
         return cls(
             database=os.environ.get("FUNNEL_WAREHOUSE", DEFAULT_WAREHOUSE),
             inbox=os.environ.get("FUNNEL_INBOX", DEFAULT_INBOX),
-            config_path=os.environ.get("FUNNEL_CONFIG", default_config),
+            config_path=os.environ.get("FUNNEL_CONFIG", default_config_path()),
         )
 
     @property

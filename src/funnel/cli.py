@@ -9,11 +9,15 @@ from pathlib import Path
 
 import duckdb
 
-from funnel.config import ConfigError, load_config
+from funnel.config import (
+    DEFAULT_INBOX,
+    DEFAULT_WAREHOUSE,
+    ConfigError,
+    default_config_path,
+    load_config,
+)
 from funnel.ingest.readers import FileError
 from funnel.schemas import TABLE_SCHEMAS
-
-DEFAULT_CONFIG = "funnel.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="materialize the whole pipeline through Dagster")
-    run.add_argument("--inbox", default="data/sample", help="folder with web/, crm/, email/")
-    run.add_argument("--warehouse", default="data/warehouse/funnel.duckdb")
+    run.add_argument("--inbox", default=DEFAULT_INBOX, help="folder with web/, crm/, email/")
+    run.add_argument("--warehouse", default=DEFAULT_WAREHOUSE)
     run.add_argument("--config", help="settings file (default: funnel.yaml if present)")
     run.add_argument(
         "--log-level",
@@ -51,7 +55,7 @@ def run_pipeline(
     inbox: Path, warehouse: Path, config: str | None, log_level: str = "CRITICAL"
 ) -> int:
     """Run the Dagster job in process, exactly as the schedule does, then print a summary."""
-    config_path = config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None)
+    config_path = config or default_config_path()
     load_config(config_path)  # fail fast, before Dagster starts
     if not inbox.is_dir():
         raise FileError(f"{inbox}: inbox folder not found (it holds web/, crm/ and email/)")

@@ -38,6 +38,18 @@ SOCIAL_SOURCES = (
 )  # fmt: skip
 
 
+# Where `funnel run` and `dagster dev` look when not told otherwise (relative to the working
+# directory: the repository root in the quick start).
+DEFAULT_INBOX = "data/sample"
+DEFAULT_WAREHOUSE = "data/warehouse/funnel.duckdb"
+DEFAULT_CONFIG = "funnel.yaml"
+
+
+def default_config_path() -> str | None:
+    """funnel.yaml if there is one; otherwise None, which means every default."""
+    return DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None
+
+
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file and the key."""
 
