@@ -389,6 +389,54 @@ def test_a_nul_byte_line_is_quarantined_and_line_numbers_stay_true(con, tmp_path
     ]
 
 
+@pytest.mark.parametrize("batch_bytes", [1, 10**9], ids=["a-batch-per-file", "one-batch"])
+def test_batches_keep_lineage_first_copy_and_counts(con, tmp_path: Path, batch_bytes) -> None:
+    # three files: a NUL-byte line in the first must not shift or leak into the others
+    inbox = tmp_path / "inbox"
+    bad = json.dumps(web("n", 0, "a1")).replace("a1", "a\x001")
+    write_jsonl(inbox / "web" / "1.jsonl", [web("x", 0, "d1"), bad, web("y", 1, "d1")])
+    write_flat(inbox / "web" / "2.csv", [web("x", 5, "d2"), web("z", 6, "d2")])
+    write_jsonl(inbox / "web" / "3.jsonl", ["{oops", web("z", 9, "d3"), web("w", 9, "d3")])
+    report = ingest_source(
+        con, SOURCES["web"], inbox, sql_params(FunnelConfig()), batch_bytes=batch_bytes
+    )
+    assert (report.rows.read, report.rows.loaded) == (8, 4)
+    assert (report.rows.quarantined, report.rows.duplicate) == (2, 2)
+    assert con.execute(
+        "select message_id, _file, _row from raw.web_events order by 1"
+    ).fetchall() == [
+        ("w", "web/3.jsonl", 3), ("x", "web/1.jsonl", 1), ("y", "web/1.jsonl", 3),
+        ("z", "web/2.csv", 2),
+    ]  # fmt: skip
+    assert con.execute('select file, "row", reason from meta.quarantine order by 1').fetchall() == [
+        ("web/1.jsonl", 2, "a NUL byte in the line"),
+        ("web/3.jsonl", 1, "invalid JSON"),
+    ]
+    assert con.execute('select file, "row" from meta.duplicates order by 1').fetchall() == [
+        ("web/2.csv", 1),
+        ("web/3.jsonl", 2),
+    ]
+    assert con.execute(
+        "select file, rows_read, rows_loaded, rows_quarantined, rows_duplicate"
+        " from meta.ingested_files order by 1"
+    ).fetchall() == [("web/1.jsonl", 3, 2, 1, 0), ("web/2.csv", 2, 1, 0, 1),
+                     ("web/3.jsonl", 3, 1, 1, 1)]  # fmt: skip
+
+
+def test_a_bad_file_fails_its_batch_and_earlier_batches_stay(con, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    write_jsonl(inbox / "web" / "1.jsonl", [web("x", 0, "d1")])
+    (inbox / "web" / "2.parquet").write_bytes(b"not parquet")
+    with pytest.raises(FileError, match=r"2\.parquet"):
+        ingest_source(con, SOURCES["web"], inbox, sql_params(FunnelConfig()), batch_bytes=1)
+    assert con.execute("select file from meta.ingested_files").fetchall() == [("web/1.jsonl",)]
+    (inbox / "web" / "2.parquet").unlink()
+    write_jsonl(inbox / "web" / "2.jsonl", [web("x", 1, "d1"), web("y", 1, "d1")])
+    report = ingest(con, inbox)
+    assert (report.files_loaded, report.files_skipped) == (["web/2.jsonl"], ["web/1.jsonl"])
+    assert (report.rows.loaded, report.rows.duplicate) == (1, 1)
+
+
 # The same hostile rows in every source and format: (id, timestamp, usable identifiers?)
 MATRIX_ROWS = [
     ("g1", "2026-08-03T11:00:00+02:00", True),  # loaded

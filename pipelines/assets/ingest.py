@@ -11,7 +11,12 @@ def _ingest(
 ) -> MaterializeResult:
     with warehouse.connect() as con:
         report = ingest_source(
-            con, SOURCES[source], warehouse.inbox_path, warehouse.params, context.run_id
+            con,
+            SOURCES[source],
+            warehouse.inbox_path,
+            warehouse.params,
+            context.run_id,
+            batch_bytes=warehouse.config.ingest.batch_megabytes * 2**20,
         )
         total = con.execute(f"select count(*) from {SOURCES[source].table}").fetchone()[0]
     context.log.info(

@@ -1,7 +1,8 @@
 """Load new export files of one source into its raw table, exactly once.
 
-Per file, in one transaction: read it (`readers`), validate every row (`sql/ingest/<source>.sql`),
-then split the rows three ways: usable rows into `raw.<source>_events`, unusable ones into
+New files load in batches (at most `ingest.batch_megabytes` on disk each), one transaction per
+batch: read them (`readers`), validate every row (`sql/ingest/<source>.sql`), then split the rows
+three ways: usable rows into `raw.<source>_events`, unusable ones into
 `meta.quarantine` (file, row, reason, the record as received), and repeats of an event id already
 loaded into `meta.duplicates`. `meta.ingested_files` records the file's content hash and counts,
 so the same content is never loaded twice, under any name; for every file
@@ -18,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from funnel.ingest.readers import FileError, file_format, read_into_incoming
+from funnel.ingest.readers import FileError, file_format, finish_batch, read_file, start_batch
 from funnel.ingest.sources import EXTENSIONS, Source
 from funnel.warehouse import execute, read_sql
 
@@ -118,15 +119,25 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     )
 
 
+@dataclass(frozen=True)
+class NewFile:
+    path: Path
+    rel: str  # path relative to the inbox: the lineage name
+    digest: str
+    size: int
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     inbox: Path,
     params: dict[str, Any],
     run_id: str = "manual",
+    batch_bytes: int = 128 * 2**20,
 ) -> IngestReport:
     """Load the source's new files under `inbox`; `params` are the SQL settings (bounds),
-    `run_id` marks every meta row this run writes."""
+    `run_id` marks every meta row this run writes. New files load in batches of at most
+    `batch_bytes` on disk (at least one file each), one transaction per batch."""
     started = time.perf_counter()
     ensure_tables(con, source)
     report = IngestReport(source.name)
@@ -136,52 +147,56 @@ def ingest_source(
             "select content_hash from meta.ingested_files where source = ?", [source.name]
         ).fetchall()
     }
+    new: list[NewFile] = []
     for path in discover(inbox / source.name):
         rel = path.relative_to(inbox).as_posix()
         digest = content_hash(path)
         if digest in known:
             report.files_skipped.append(rel)
             continue
-        report.rows.add(_load_file(con, source, path, rel, digest, params, run_id))
+        file_format(path)  # fails fast on an unsupported name
         known.add(digest)
-        report.files_loaded.append(rel)
+        new.append(NewFile(path, rel, digest, path.stat().st_size))
+    for batch in batches(new, batch_bytes):
+        report.rows.add(_load_batch(con, source, batch, params, run_id))
+        report.files_loaded.extend(f.rel for f in batch)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _load_file(
+def batches(files: list[NewFile], limit: int) -> list[list[NewFile]]:
+    """Consecutive groups of files of at most `limit` bytes together (a larger file: alone)."""
+    groups: list[list[NewFile]] = []
+    size = 0
+    for f in files:
+        if not groups or size + f.size > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(f)
+        size += f.size
+    return groups
+
+
+def _load_batch(
     con: duckdb.DuckDBPyConnection,
     source: Source,
-    path: Path,
-    rel: str,
-    digest: str,
+    files: list[NewFile],
     params: dict[str, Any],
     run_id: str,
 ) -> RowCounts:
-    """Load one file in one transaction: all of its rows are accounted for, or none."""
-    file_format(path)  # fails fast on an unsupported name
+    """Load a batch of files in one transaction: all of their rows are accounted for, or none."""
     con.execute("begin transaction")
     try:
         now = con.execute("select cast(now() as timestamp)").fetchone()[0]
         stamp = [now, run_id]
-        size = path.stat().st_size
-        counts = RowCounts()
-        if size > 0:  # an empty file is recorded, with no rows
-            read_into_incoming(con, source, path)
-            validation = read_sql(f"ingest/{source.name}.sql")
-            execute(con, f"create or replace temp table checked as\n{validation}", params)
-            counts = _split(con, source, rel, stamp)
-            (rejected,) = con.execute(
-                "insert into meta.quarantine select ?, ?, _row, reason, record, ?, ?"
-                " from incoming_rejected",
-                [source.name, rel, *stamp],
-            ).fetchone()
-            counts.add(RowCounts(read=rejected, quarantined=rejected))
-        con.execute(
-            "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [source.name, rel, digest, size, counts.read, counts.loaded, counts.quarantined,
-             counts.duplicate, *stamp],
-        ).fetchall()  # fmt: skip
+        start_batch(con, source)
+        for f in files:
+            if f.size > 0:  # an empty file is recorded, with no rows
+                read_file(con, source, f.path, f.rel)
+        finish_batch(con, source)
+        validation = read_sql(f"ingest/{source.name}.sql")
+        execute(con, f"create or replace temp table checked as\n{validation}", params)
+        counts = _split(con, source, files, stamp)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -189,39 +204,80 @@ def _load_file(
     return counts
 
 
-def _split(con: duckdb.DuckDBPyConnection, source: Source, rel: str, stamp: list[Any]) -> RowCounts:
-    """Route the validated rows of `checked` to the raw table, quarantine and duplicates."""
+def _split(
+    con: duckdb.DuckDBPyConnection, source: Source, files: list[NewFile], stamp: list[Any]
+) -> RowCounts:
+    """Route the validated rows of `checked` to the raw table, quarantine and duplicates, and
+    record each file with its counts."""
     id_col = source.columns[0]
+    values = ", ".join("(?, ?, ?, ?)" for _ in files)
     con.execute(
-        "insert into meta.quarantine "
-        "select ?, ?, _row, _reason, _record, ?, ? from checked where _reason is not null",
-        [source.name, rel, *stamp],
-    ).fetchall()
-    # The first copy of an event id wins: earlier files (loaded before), then the earlier row.
+        f"create or replace temp table batch_files as select * from (values {values})"
+        " as t(seq, file, content_hash, size_bytes)",
+        [v for i, f in enumerate(files) for v in (i, f.rel, f.digest, f.size)],
+    )
+    con.execute(
+        "insert into meta.quarantine select ?, _file, _row, _reason, _record, ?, ?"
+        " from checked where _reason is not null"
+        " union all select ?, _file, _row, reason, record, ?, ? from incoming_rejected",
+        [source.name, *stamp, source.name, *stamp],
+    )
+    # The first copy of an event id wins: earlier batches (loaded before), then the earlier file
+    # of this batch, then the earlier row.
     con.execute(
         f"""
-        create or replace temp table ranked as
-        select *,
-            row_number() over (partition by trim({id_col}) order by _row) > 1
-            or exists (select 1 from {source.table} as r where trim(r.{id_col}) = trim(c.{id_col}))
-            as _is_duplicate
-        from checked as c
-        where _reason is null
+        create or replace temp table batch_duplicates as
+        with usable as (
+            select c._file, c._row, trim(c.{id_col}) as event_id,
+                row_number() over (partition by trim(c.{id_col}) order by f.seq, c._row) as copy
+            from checked as c
+            inner join batch_files as f on f.file = c._file
+            where c._reason is null
+        )
+        select _file, _row, event_id from usable
+        where copy > 1 or event_id in (select trim(r.{id_col}) from {source.table} as r)
         """
-    ).fetchall()
+    )
     con.execute(
-        "insert into meta.duplicates "
-        f"select ?, ?, _row, trim({id_col}), ?, ? from ranked where _is_duplicate",
-        [source.name, rel, *stamp],
-    ).fetchall()
-    columns = ", ".join(source.columns)
+        "insert into meta.duplicates select ?, _file, _row, event_id, ?, ? from batch_duplicates",
+        [source.name, *stamp],
+    )
+    columns = ", ".join(f"c.{c}" for c in source.columns)
     con.execute(
         f"insert into {source.table} "
-        f"select {columns}, occurred_at_utc, ?, _row, ? from ranked where not _is_duplicate",
-        [rel, stamp[0]],
-    ).fetchall()
+        f"select {columns}, c.occurred_at_utc, c._file, c._row, ? from checked as c"
+        " where c._reason is null and not exists ("
+        "   select 1 from batch_duplicates as d where d._file = c._file and d._row = c._row)",
+        [stamp[0]],
+    )
+    con.execute(
+        """
+        create or replace temp table file_counts as
+        with checked_rows as (
+            select _file, count(*) as rows_read, count(_reason) as rows_quarantined
+            from checked group by _file
+        ),
+        rejected_rows as (select _file, count(*) as n from incoming_rejected group by _file),
+        duplicate_rows as (select _file, count(*) as n from batch_duplicates group by _file)
+        select
+            f.seq, f.file, f.content_hash, f.size_bytes,
+            coalesce(c.rows_read, 0) + coalesce(r.n, 0) as rows_read,
+            coalesce(c.rows_quarantined, 0) + coalesce(r.n, 0) as rows_quarantined,
+            coalesce(d.n, 0) as rows_duplicate
+        from batch_files as f
+        left join checked_rows as c on c._file = f.file
+        left join rejected_rows as r on r._file = f.file
+        left join duplicate_rows as d on d._file = f.file
+        """
+    )
+    con.execute(
+        "insert into meta.ingested_files select ?, file, content_hash, size_bytes, rows_read,"
+        " rows_read - rows_quarantined - rows_duplicate, rows_quarantined, rows_duplicate, ?, ?"
+        " from file_counts order by seq",
+        [source.name, *stamp],
+    )
     read, quarantined, duplicate = con.execute(
-        "select count(*), count(_reason), "
-        "(select count(*) from ranked where _is_duplicate) from checked"
+        "select coalesce(sum(rows_read), 0), coalesce(sum(rows_quarantined), 0),"
+        " coalesce(sum(rows_duplicate), 0) from file_counts"
     ).fetchone()
     return RowCounts(read, read - quarantined - duplicate, quarantined, duplicate)

@@ -1,10 +1,15 @@
-"""Read one export file into the temp table `incoming`: one text column per field, plus lineage.
+"""Read export files into the temp table `incoming`: one text column per field, plus lineage.
 
-`incoming` has `_row` (1-based row of the file: the line of a `.jsonl` file, the record of a CSV
-or Parquet file), `_error` (set when the row cannot even be parsed), `_record` (the row as
-received, JSON text, so a quarantined row keeps everything) and one VARCHAR column per field of
-the source. DuckDB does the reading; values stay in the database and file paths, column names and
-JSON keys are bound as parameters or quoted as identifiers, never pasted into SQL as text.
+A batch of files is read into the same tables (`start_batch`, then `read_file` per file, then
+`finish_batch`). `incoming` has `_file` (path relative to the inbox), `_row` (1-based row of the
+file: the line of a `.jsonl` file, the record of a CSV or Parquet file), `_error` (set when the
+row cannot even be parsed), `_record` (the row as received, JSON text, so a quarantined row keeps
+everything) and one VARCHAR column per field of the source. `incoming_rejected` holds the lines a
+reader could not even split (`_file`, `_row`, `reason`, `record`).
+
+DuckDB does the reading; values stay in the database and file paths, column names and JSON keys
+are bound as parameters or quoted as identifiers, never pasted into SQL as text. JSON lines are
+split per file (cheap, and it keeps their line numbers) and parsed once per batch, in parallel.
 """
 
 from __future__ import annotations
@@ -14,11 +19,18 @@ from typing import Any
 
 import duckdb
 
-from funnel.ingest.sources import Source, column_name
+from funnel.ingest.sources import Source
 
 # A delimiter that does not occur in text, so that a line is one column.
 _NO_DELIMITER = "\x00"
 _MAX_LINE_BYTES = 64 * 1024 * 1024
+# DuckDB's reject tables of the last read (dropped before each read: they accumulate otherwise)
+_REJECTS = "drop table if exists incoming_rejects; drop table if exists incoming_reject_scans"
+_STORE_REJECTS = (
+    "store_rejects = true, rejects_table = 'incoming_rejects', "
+    f"rejects_scan = 'incoming_reject_scans', max_line_size = {_MAX_LINE_BYTES}, "
+    "compression = 'auto'"
+)
 
 
 class FileError(ValueError):
@@ -40,119 +52,123 @@ def file_format(path: Path) -> str:
     )
 
 
-def read_into_incoming(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
-    """Create `incoming` from the file, and `incoming_rejected` (`_row`, `reason`, `record`)
-    with the lines the reader could not even split (they go to quarantine as they are)."""
-    fmt = file_format(path)
-    if fmt == "jsonl":
-        _read_jsonl(con, source, path)
-    elif fmt == "csv":
-        _read_csv(con, source, path)
-    else:
-        _read_flat(con, source, "read_parquet(?)", [str(path)], path)
-        con.execute(_NO_REJECTS).fetchall()
-
-
-_NO_REJECTS = """
-    create or replace temp table incoming_rejected as
-    select cast(null as bigint) as _row, cast(null as varchar) as reason,
-           cast(null as varchar) as record
-    where false
-"""
-
-
-def _read_jsonl(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
-    # 1. The lines, split by DuckDB's CSV reader with a delimiter no text line holds. A line
-    #    that holds it anyway (a NUL byte) is rejected with its line number.
-    lines_sql = f"""
-        create or replace temp table incoming_lines as
-        select line, row_number() over () as ordinal
-        from read_csv(?, columns = {{'line': 'VARCHAR'}}, header = false, delim = ?,
-                      quote = '', escape = '', auto_detect = false, store_rejects = true,
-                      rejects_table = 'incoming_rejects', rejects_scan = 'incoming_reject_scans',
-                      max_line_size = {_MAX_LINE_BYTES}, compression = 'auto')
-    """
-    _run(con, lines_sql, [str(path), _NO_DELIMITER], path, "JSON lines")
+def start_batch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Empty `incoming`, `incoming_lines` (JSON lines not yet parsed) and `incoming_rejected`."""
+    columns = ", ".join(f"{c} varchar" for c in source.columns)
     con.execute(
+        f"""
+        create or replace temp table incoming (
+            _file varchar, _row bigint, _error varchar, _record varchar, {columns});
+        create or replace temp table incoming_lines (_file varchar, _row bigint, line varchar);
+        create or replace temp table incoming_rejected (
+            _file varchar, _row bigint, reason varchar, record varchar);
         """
-        create or replace temp table incoming_rejected as
-        select line as _row, 'a NUL byte in the line' as reason, min(csv_line) as record
-        from incoming_rejects group by line
-        """
-    ).fetchall()
-    # 2. Each kept line's line number: the n-th kept line is the n-th line not rejected.
-    paths = [f"$.{f}" for f in source.fields]
-    fields = ",\n".join(f"vals[{i + 1}] as {column_name(f)}" for i, f in enumerate(source.fields))
-    objects = "".join(
-        f",\ncast(objs[{i + 1}] as varchar) as {column_name(o)}"
-        for i, o in enumerate(source.objects)
     )
+
+
+def read_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str) -> None:
+    """Append the rows of one file (named `rel` in the lineage columns) to the batch."""
+    fmt = file_format(path)
+    con.execute(_REJECTS)
+    if fmt == "jsonl":
+        _read_lines(con, path, rel)
+    elif fmt == "csv":
+        relation = (
+            "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"', "
+            f"escape = '\"', {_STORE_REJECTS})"
+        )
+        _read_flat(con, source, relation, path, rel)
+        # a rejected line's `row` is its line number (the parser could not make a record of it)
+        con.execute(
+            """
+            insert into incoming_rejected
+            select ?, line, 'CSV ' || lower(min(error_type)) || ': ' || min(error_message),
+                   min(csv_line)
+            from incoming_rejects group by line
+            """,
+            [rel],
+        )
+    else:
+        _read_flat(con, source, "read_parquet(?)", path, rel)
+
+
+def finish_batch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Parse the batch's JSON lines into `incoming`: one parse for all fields, one for objects."""
+    fields = ",\n".join(f"vals[{i + 1}]" for i in range(len(source.fields)))
+    objects = "".join(f",\ncast(objs[{i + 1}] as varchar)" for i in range(len(source.objects)))
     sql = f"""
-        create or replace temp table incoming as
-        with numbers as (
-            select n as _row, row_number() over (order by n) as ordinal
-            from range(
-                1,
-                (select count(*) from incoming_lines)
-                + (select count(*) from incoming_rejected) + 1
-            ) as t(n)
-            where n not in (select _row from incoming_rejected)
-        ),
-        parsed as (
+        insert into incoming
+        with parsed as (
             select
-                n._row,
-                l.line,
+                _file,
+                _row,
+                line,
                 case
-                    when not json_valid(l.line) then 'invalid JSON'
+                    when not json_valid(line) then 'invalid JSON'
                     -- a valid JSON text that starts with a brace is an object
-                    when ltrim(l.line, ' ' || chr(9)) not like '{{%' then 'not a JSON object'
+                    when ltrim(line, ' ' || chr(9)) not like '{{%' then 'not a JSON object'
                 end as _error
-            from incoming_lines as l
-            inner join numbers as n on n.ordinal = l.ordinal
+            from incoming_lines
             -- blank lines (spaces, tabs, carriage returns; NUL bytes read as nothing) are no rows
-            where trim(coalesce(l.line, ''), ' ' || chr(9) || chr(13)) <> ''
-        ),
-        docs as (
-            select *, case when _error is null then line end as doc from parsed
+            where trim(coalesce(line, ''), ' ' || chr(9) || chr(13)) <> ''
         ),
         extracted as (
-            -- one parse for all fields, one for the objects
             select *, json_extract_string(doc, ?) as vals, json_extract(doc, ?) as objs
-            from docs
+            from (select *, case when _error is null then line end as doc from parsed)
         )
-        select _row, _error, line as _record,
+        select _file, _row, _error, line,
         {fields}{objects}
         from extracted
     """
     # positional parameters in textual order: field paths, then object paths
-    _run(con, sql, [paths, [f"$.{o}" for o in source.objects]], path, "JSON lines")
+    params = [[f"$.{f}" for f in source.fields], [f"$.{o}" for o in source.objects]]
+    con.execute(sql, params)
+    con.execute("delete from incoming_lines")
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
-    relation = (
-        "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"', "
-        "escape = '\"', store_rejects = true, rejects_table = 'incoming_rejects', "
-        f"rejects_scan = 'incoming_reject_scans', max_line_size = {_MAX_LINE_BYTES}, "
-        "compression = 'auto')"
-    )
-    _read_flat(con, source, relation, [str(path)], path)
-    # a rejected line's `row` is its line number (the parser could not make a record of it)
-    con.execute(
+def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
+    # The lines, split by DuckDB's CSV reader with a delimiter no text line holds. A line that
+    # holds it anyway (a NUL byte) is rejected with its line number.
+    sql = f"""
+        insert into incoming_lines
+        select ?, row_number() over (), line
+        from read_csv(?, columns = {{'line': 'VARCHAR'}}, header = false, delim = ?,
+                      quote = '', escape = '', auto_detect = false, {_STORE_REJECTS})
+    """
+    _run(con, sql, [rel, str(path), _NO_DELIMITER], path, "JSON lines")
+    (rejected,) = con.execute(
         """
-        create or replace temp table incoming_rejected as
-        select line as _row,
-               'CSV ' || lower(min(error_type)) || ': ' || min(error_message) as reason,
-               min(csv_line) as record
+        insert into incoming_rejected
+        select ?, line, 'a NUL byte in the line', min(csv_line)
         from incoming_rejects group by line
-        """
-    ).fetchall()
+        """,
+        [rel],
+    ).fetchone()
+    if rejected:
+        # The n-th kept line is the n-th line that was not rejected: renumber this file's lines.
+        con.execute(
+            """
+            update incoming_lines as l set _row = n.line_number
+            from (
+                select n as line_number, row_number() over (order by n) as ordinal
+                from range(
+                    1,
+                    (select count(*) from incoming_lines where _file = $file)
+                    + (select count(*) from incoming_rejected where _file = $file) + 1
+                ) as t(n)
+                where n not in (select _row from incoming_rejected where _file = $file)
+            ) as n
+            where l._file = $file and l._row = n.ordinal
+            """,
+            {"file": rel},
+        )
 
 
 def _read_flat(
-    con: duckdb.DuckDBPyConnection, source: Source, relation: str, params: list[Any], path: Path
+    con: duckdb.DuckDBPyConnection, source: Source, relation: str, path: Path, rel: str
 ) -> None:
     try:
-        described = con.execute(f"describe select * from {relation}", params).fetchall()
+        described = con.execute(f"describe select * from {relation}", [str(path)]).fetchall()
     except duckdb.Error as exc:
         raise FileError(f"{path}: cannot be read: {_first_line(exc)}") from exc
     types = {row[0]: row[1] for row in described}
@@ -165,23 +181,22 @@ def _read_flat(
             )
     select: list[str] = []
     binds: list[Any] = []
-    for field in source.fields:
-        expr, args = _locate(field, types) or ("null", [])
-        select.append(f"cast({expr} as varchar) as {column_name(field)}")
-        binds.extend(args)
-    for obj in source.objects:
-        expr, args = _object_expr(obj, types)
-        select.append(f"cast({expr} as varchar) as {column_name(obj)}")
+    for field in (*source.fields, *source.objects):
+        expr, args = (
+            _object_expr(field, types)
+            if field in source.objects
+            else _locate(field, types) or ("null", [])
+        )
+        select.append(f"cast({expr} as varchar)")
         binds.extend(args)
     sql = f"""
-        create or replace temp table incoming as
-        select row_number() over () as _row, cast(null as varchar) as _error,
-               cast(to_json(src) as varchar) as _record,
+        insert into incoming
+        select ?, row_number() over (), null, cast(to_json(src) as varchar),
                {", ".join(select)}
         from {relation} as src
     """
-    # parameter order: those in the SELECT list, then the file path in FROM
-    _run(con, sql, [*binds, *params], path, "a table")
+    # parameter order: the file name, those in the SELECT list, then the file path in FROM
+    _run(con, sql, [rel, *binds, str(path)], path, "a table")
 
 
 def _locate(field: str, types: dict[str, str]) -> tuple[str, list[Any]] | None:
