@@ -4,32 +4,48 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
 
 
 class IdFactory:
-    """Hands out ids that are unique across everything this factory produced."""
+    """Hands out ids that are unique across everything this factory produced.
 
-    def __init__(self, rng: random.Random) -> None:
+    `namespace` (digits) follows the prefix of every id but the UUIDs: factories with different
+    namespaces never hand out the same id, because the random part has a fixed width. Shard 0
+    uses the empty namespace, so a one-shard dataset keeps its ids.
+    """
+
+    def __init__(self, rng: random.Random, namespace: str = "") -> None:
         self._rng = rng
+        self._namespace = namespace
         self._seen: set[str] = set()
 
-    def _unique(self, make: Callable[[], str]) -> str:
-        while True:
-            value = make()
-            if value not in self._seen:
-                self._seen.add(value)
-                return value
+    def _unique(self, value: str) -> bool:
+        if value in self._seen:
+            return False
+        self._seen.add(value)
+        return True
 
     def uuid4(self) -> str:
-        return self._unique(lambda: str(uuid.UUID(int=self._rng.getrandbits(128), version=4)))
+        # 122 random bits: unique across shards without a namespace (the format stays a UUID)
+        while True:
+            value = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            if self._unique(value):
+                return value
 
     def hex(self, prefix: str, digits: int) -> str:
-        return self._unique(lambda: f"{prefix}{self._rng.getrandbits(4 * digits):0{digits}x}")
+        head = prefix + self._namespace
+        while True:
+            value = f"{head}{self._rng.getrandbits(4 * digits):0{digits}x}"
+            if self._unique(value):
+                return value
 
     def number(self, prefix: str, digits: int) -> str:
+        head = prefix + self._namespace
         low = 10 ** (digits - 1)
-        return self._unique(lambda: f"{prefix}{self._rng.randrange(low, 10 * low)}")
+        while True:
+            value = f"{head}{self._rng.randrange(low, 10 * low)}"
+            if self._unique(value):
+                return value
 
     def event_id(self, source: str) -> str:
         """A fresh event id in the style of the source's exports."""

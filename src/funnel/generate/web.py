@@ -310,9 +310,10 @@ class WebRenderer:
                 }
             elif step.kind == "track":
                 event["properties"], order_id = self._track_properties(step, cart, order_id)
-            context: dict[str, Any] = {"page": dict(page)}
+            # page and campaign are shared by the visit's events, never mutated (saves memory)
+            context: dict[str, Any] = {"page": page}
             if campaign:
-                context["campaign"] = dict(campaign)
+                context["campaign"] = campaign
             context["userAgent"] = device.user_agent
             if session_id is not None:
                 context["sessionId"] = session_id
