@@ -8,24 +8,22 @@
 -- * Other events: a gap strictly longer than `inactivity_timeout` (default 30m) to the device's
 --   previous such event starts a new session; a gap of exactly 30:00 stays in the session.
 -- * A session is then cut into chunks of at most `max_duration` (default 24h) from its first
---   event: chunk = 0 at elapsed 0, else ceil(elapsed / max_duration) - 1. Each chunk is a
+--   event (macro session_chunk: 0 at elapsed 0, else ceil(elapsed / max) - 1). Each chunk is a
 --   session; all chunks of a cut session have `is_split`.
 -- * Ties are broken by event_id, and a session's id derives from its device and first event, so
 --   the same input always gives the same ids.
-with events as (
-    select w.*, ec.customer_id, ec.via_hub
-    from staging.stg_web__events as w
-    inner join intermediate.int_identity__event_customers as ec
-        on ec.source = 'web' and ec.event_id = w.event_id
-),
-
-gaps as (
+-- The rules run on a narrow projection (device, tracker session, time, id) in one ordered pass;
+-- the wide events join their session once at the end.
+with ordered as (
     select
-        *,
+        event_id,
+        device_id,
+        tracker_session_id,
+        occurred_at,
         lag(occurred_at) over (
             partition by device_id, tracker_session_id order by occurred_at, event_id
         ) as previous_at
-    from events
+    from staging.stg_web__events
 ),
 
 flagged as (
@@ -38,51 +36,62 @@ flagged as (
                 > $inactivity_timeout_seconds * 1000 then 1
             else 0
         end as starts_visit
-    from gaps
+    from ordered
 ),
 
 visits as (
+    -- visit starts ascend in time, so the latest start so far is the current visit's start
     select
         *,
-        sum(starts_visit) over (
-            partition by device_id, tracker_session_id
-            order by occurred_at, event_id
-            rows between unbounded preceding and current row
-        ) as visit_number
+        sum(starts_visit) over running as visit_number,
+        max(case when starts_visit = 1 then occurred_at end) over running as visit_started_at
     from flagged
-),
-
-elapsed as (
-    select
-        *,
-        date_diff(
-            'millisecond',
-            min(occurred_at) over (partition by device_id, tracker_session_id, visit_number),
-            occurred_at
-        ) as elapsed_ms
-    from visits
+    window running as (
+        partition by device_id, tracker_session_id
+        order by occurred_at, event_id
+        rows between unbounded preceding and current row
+    )
 ),
 
 chunked as (
     select
         *,
-        case
-            when elapsed_ms = 0 then 0
-            else cast(ceil(elapsed_ms / ($max_session_seconds * 1000.0)) as bigint) - 1
-        end as chunk
-    from elapsed
+        session_chunk(
+            date_diff('millisecond', visit_started_at, occurred_at), $max_session_seconds * 1000
+        ) as chunk,
+        -- the previous event is in the same visit unless this one starts it
+        case when starts_visit = 0 then session_chunk(
+            date_diff('millisecond', visit_started_at, previous_at), $max_session_seconds * 1000
+        ) end as previous_chunk
+    from visits
+),
+
+session_starts as (
+    -- a session (visit chunk) starts at a visit's first event or where the chunk changes
+    select
+        device_id,
+        coalesce(tracker_session_id, '') as tracker_key,
+        visit_number,
+        chunk,
+        event_id as first_event_id,
+        max(chunk) over (
+            partition by device_id, tracker_session_id, visit_number
+        ) > 0 as is_split
+    from chunked
+    where starts_visit = 1 or chunk <> previous_chunk
 ),
 
 keyed as (
-    select
-        *,
-        first_value(event_id) over (
-            partition by device_id, tracker_session_id, visit_number, chunk
-            order by occurred_at, event_id
-        ) as first_event_id,
-        max(chunk) over (partition by device_id, tracker_session_id, visit_number) > 0
-            as is_split
-    from chunked
+    select w.*, ec.customer_id, ec.via_hub, s.first_event_id, s.is_split
+    from chunked as c
+    inner join session_starts as s
+        on s.device_id = c.device_id
+        and s.tracker_key = coalesce(c.tracker_session_id, '')
+        and s.visit_number = c.visit_number
+        and s.chunk = c.chunk
+    inner join staging.stg_web__events as w on w.event_id = c.event_id
+    inner join intermediate.int_identity__event_customers as ec
+        on ec.source = 'web' and ec.event_id = c.event_id
 )
 
 select
