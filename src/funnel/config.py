@@ -143,7 +143,7 @@ class IngestConfig(_Section):
         86400, description="An event later than the run's start plus this is quarantined ('1d')."
     )
     batch_megabytes: int = Field(
-        128,
+        64,
         ge=1,
         description="New files load in batches of at most this size on disk, one transaction "
         "each: larger batches parse faster, smaller ones hold less in memory.",

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from funnel.ingest.readers import FileError, file_format, finish_batch, read_file, start_batch
+from funnel.ingest.readers import FileError, file_format, read_file, start_batch
 from funnel.ingest.sources import EXTENSIONS, Source
 from funnel.warehouse import execute, read_sql
 
@@ -133,7 +133,7 @@ def ingest_source(
     inbox: Path,
     params: dict[str, Any],
     run_id: str = "manual",
-    batch_bytes: int = 128 * 2**20,
+    batch_bytes: int = 64 * 2**20,
 ) -> IngestReport:
     """Load the source's new files under `inbox`; `params` are the SQL settings (bounds),
     `run_id` marks every meta row this run writes. New files load in batches of at most
@@ -193,7 +193,6 @@ def _load_batch(
         for f in files:
             if f.size > 0:  # an empty file is recorded, with no rows
                 read_file(con, source, f.path, f.rel)
-        finish_batch(con, source)
         validation = read_sql(f"ingest/{source.name}.sql")
         execute(con, f"create or replace temp table checked as\n{validation}", params)
         counts = _split(con, source, files, stamp)
@@ -217,8 +216,9 @@ def _split(
         [v for i, f in enumerate(files) for v in (i, f.rel, f.digest, f.size)],
     )
     con.execute(
-        "insert into meta.quarantine select ?, _file, _row, _reason, _record, ?, ?"
-        " from checked where _reason is not null"
+        "insert into meta.quarantine select ?, c._file, c._row, c._reason, r._record, ?, ?"
+        " from checked as c inner join incoming_records as r using (_file, _row)"
+        " where c._reason is not null"
         " union all select ?, _file, _row, reason, record, ?, ? from incoming_rejected",
         [source.name, *stamp, source.name, *stamp],
     )

@@ -1,15 +1,16 @@
-"""Read export files into the temp table `incoming`: one text column per field, plus lineage.
+"""Read export files into the view `incoming`: one text column per field, plus lineage.
 
-A batch of files is read into the same tables (`start_batch`, then `read_file` per file, then
-`finish_batch`). `incoming` has `_file` (path relative to the inbox), `_row` (1-based row of the
-file: the line of a `.jsonl` file, the record of a CSV or Parquet file), `_error` (set when the
-row cannot even be parsed), `_record` (the row as received, JSON text, so a quarantined row keeps
-everything) and one VARCHAR column per field of the source. `incoming_rejected` holds the lines a
-reader could not even split (`_file`, `_row`, `reason`, `record`).
+A batch of files is read into the same tables (`start_batch`, then `read_file` per file).
+`incoming` has `_file` (path relative to the inbox), `_row` (1-based row of the file: the line of
+a `.jsonl` file, the record of a CSV or Parquet file), `_error` (set when the row cannot even be
+parsed) and one VARCHAR column per field of the source. `incoming_records` has each row as
+received (`_record`: JSON text, so a quarantined row keeps everything); `incoming_rejected` holds
+the lines a reader could not even split (`_file`, `_row`, `reason`, `record`).
 
 DuckDB does the reading; values stay in the database and file paths, column names and JSON keys
 are bound as parameters or quoted as identifiers, never pasted into SQL as text. JSON lines are
-split per file (cheap, and it keeps their line numbers) and parsed once per batch, in parallel.
+split per file (cheap, and it keeps their line numbers) and parsed where the batch is read, in
+parallel and without a stored copy.
 """
 
 from __future__ import annotations
@@ -53,17 +54,67 @@ def file_format(path: Path) -> str:
 
 
 def start_batch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Empty `incoming`, `incoming_lines` (JSON lines not yet parsed) and `incoming_rejected`."""
+    """Empty the batch: `incoming_flat` (rows of CSV and Parquet files), `incoming_lines` (lines
+    of JSON lines files, parsed by the view `incoming`) and `incoming_rejected`."""
     columns = ", ".join(f"{c} varchar" for c in source.columns)
     con.execute(
         f"""
-        create or replace temp table incoming (
+        create or replace temp table incoming_flat (
             _file varchar, _row bigint, _error varchar, _record varchar, {columns});
         create or replace temp table incoming_lines (_file varchar, _row bigint, line varchar);
         create or replace temp table incoming_rejected (
             _file varchar, _row bigint, reason varchar, record varchar);
         """
     )
+    # JSON lines are parsed where the batch is read: one parse for all fields, one for objects.
+    # (A view takes no parameters: the paths are the source's own constants, quoted as literals.)
+    fields = "".join(
+        f", vals[{i + 1}] as {c}" for i, c in enumerate(source.columns[: len(source.fields)])
+    )
+    objects = "".join(
+        f", cast(objs[{i + 1}] as varchar) as {c}"
+        for i, c in enumerate(source.columns[len(source.fields) :])
+    )
+    flat = ", ".join(source.columns)
+    con.execute(
+        f"""
+        create or replace temp view incoming as
+        select _file, _row, _error, {flat} from incoming_flat
+        union all
+        select _file, _row, _error{fields}{objects}
+        from (
+            select *, json_extract_string(doc, {_paths(source.fields)}) as vals,
+                json_extract(doc, {_paths(source.objects)}) as objs
+            from (select *, case when _error is null then line end as doc from (
+                select
+                    _file,
+                    _row,
+                    line,
+                    case
+                        when not json_valid(line) then 'invalid JSON'
+                        -- a valid JSON text that starts with a brace is an object
+                        when ltrim(line, ' ' || chr(9)) not like '{{%' then 'not a JSON object'
+                    end as _error
+                from incoming_lines
+                -- blank lines (spaces, tabs, CRs; NUL bytes read as nothing) are no rows
+                where trim(coalesce(line, ''), ' ' || chr(9) || chr(13)) <> ''
+            ))
+        )
+        """
+    )
+    con.execute(
+        """
+        create or replace temp view incoming_records as
+        select _file, _row, _record from incoming_flat
+        union all
+        select _file, _row, line from incoming_lines
+        """
+    )
+
+
+def _paths(fields: tuple[str, ...]) -> str:
+    """A SQL list literal of JSON paths: ['$.a', '$.b.c']."""
+    return "[" + ", ".join("'$." + f.replace("'", "''") + "'" for f in fields) + "]"
 
 
 def read_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str) -> None:
@@ -90,40 +141,6 @@ def read_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: s
         )
     else:
         _read_flat(con, source, "read_parquet(?)", path, rel)
-
-
-def finish_batch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Parse the batch's JSON lines into `incoming`: one parse for all fields, one for objects."""
-    fields = ",\n".join(f"vals[{i + 1}]" for i in range(len(source.fields)))
-    objects = "".join(f",\ncast(objs[{i + 1}] as varchar)" for i in range(len(source.objects)))
-    sql = f"""
-        insert into incoming
-        with parsed as (
-            select
-                _file,
-                _row,
-                line,
-                case
-                    when not json_valid(line) then 'invalid JSON'
-                    -- a valid JSON text that starts with a brace is an object
-                    when ltrim(line, ' ' || chr(9)) not like '{{%' then 'not a JSON object'
-                end as _error
-            from incoming_lines
-            -- blank lines (spaces, tabs, carriage returns; NUL bytes read as nothing) are no rows
-            where trim(coalesce(line, ''), ' ' || chr(9) || chr(13)) <> ''
-        ),
-        extracted as (
-            select *, json_extract_string(doc, ?) as vals, json_extract(doc, ?) as objs
-            from (select *, case when _error is null then line end as doc from parsed)
-        )
-        select _file, _row, _error, line,
-        {fields}{objects}
-        from extracted
-    """
-    # positional parameters in textual order: field paths, then object paths
-    params = [[f"$.{f}" for f in source.fields], [f"$.{o}" for o in source.objects]]
-    con.execute(sql, params)
-    con.execute("delete from incoming_lines")
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
@@ -190,7 +207,7 @@ def _read_flat(
         select.append(f"cast({expr} as varchar)")
         binds.extend(args)
     sql = f"""
-        insert into incoming
+        insert into incoming_flat
         select ?, row_number() over (), null, cast(to_json(src) as varchar),
                {", ".join(select)}
         from {relation} as src
