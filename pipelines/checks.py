@@ -46,7 +46,7 @@ def schema_check(table: str) -> AssetChecksDefinition:
             description=result.summary(),
             metadata={
                 "rows_checked": result.rows,
-                "failures": result.failures.height,
+                "failures": result.failure_count,
                 "failure_cases": _markdown(result.failures),
                 "example_rows": _markdown(result.examples),
             },

@@ -1,11 +1,14 @@
 """Pandera schemas of the output tables: types, nullability, keys and value ranges.
 
-Each schema is validated against the whole table (collected, so data checks run, not only the
-schema) by a blocking Dagster asset check; `validate_table` returns what failed with examples.
+Each schema is validated against every row of its table by a blocking Dagster asset check;
+`validate_table` returns what failed with examples. Tables are validated in chunks streamed out
+of DuckDB, so memory depends on the chunk size, never on the table's size; uniqueness, which no
+chunk can see, runs as SQL over the whole table, from the keys the schema declares.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -241,9 +244,28 @@ def rate() -> object:
     return pa.Field(ge=0, le=1)
 
 
+@dataclass(frozen=True)
+class RowGroups:
+    """Rows that a check compares with their neighbours: those with the same `keys`, in `order`.
+
+    A schema declares them as `_row_groups` (pandera ignores private attributes); chunked
+    validation then streams the table in this order and never splits a group between chunks.
+    """
+
+    keys: tuple[str, ...]
+    order: tuple[str, ...]
+
+    @property
+    def sort(self) -> list[str]:
+        return [*self.keys, *self.order]
+
+
+FUNNEL_STEPS = RowGroups(keys=("funnel", "breakdown", "breakdown_value"), order=("step_index",))
+
+
 def _by_funnel_step(data: PolarsData) -> pl.LazyFrame:
-    keys = ["funnel", "breakdown", "breakdown_value"]
-    return data.lazyframe.sort([*keys, "step_index"]).with_columns(
+    keys = list(FUNNEL_STEPS.keys)
+    return data.lazyframe.sort(FUNNEL_STEPS.sort).with_columns(
         next_customers=pl.col("customers").shift(-1).over(keys),
         next_dropped=pl.col("dropped").shift(-1).over(keys),
         next_in_progress=pl.col("in_progress").shift(-1).over(keys),
@@ -263,6 +285,8 @@ class FunnelSteps(_Strict):
     in_progress: pl.Int64 = pa.Field(ge=0)
     median_seconds_to_convert: float = pa.Field(nullable=True, ge=0)
     p90_seconds_to_convert: float = pa.Field(nullable=True, ge=0)
+
+    _row_groups = FUNNEL_STEPS  # the two checks below compare a step with the next one
 
     class Config:
         unique = ["funnel", "breakdown", "breakdown_value", "step_index"]
@@ -367,35 +391,252 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
+CHUNK_ROWS = 1_000_000
+"""Rows validated at once: a chunk, not the table, bounds the memory a check needs."""
+MAX_FAILURE_CASES = 1_000
+"""Failure cases kept per column and check (those of the first rows); every one is counted."""
+MAX_EXAMPLES = 10
+"""Failing rows shown (the first ones)."""
+_ROW = "__row__"  # a row's index (DuckDB's rowid), carried beside the table's columns
+FAILURE_COLUMNS = {
+    "failure_case": pl.String,
+    "schema_context": pl.String,
+    "column": pl.String,
+    "check": pl.String,
+    "check_number": pl.Int32,
+    "index": pl.Int64,
+}
+
+
 @dataclass(frozen=True)
 class Validation:
     table: str
     rows: int
-    failures: pl.DataFrame  # failure_case, column, check, index: empty when the table passed
-    examples: pl.DataFrame  # the failing rows themselves (up to 10)
+    failures: pl.DataFrame  # failure_case, column, check, index...: empty when the table passed
+    examples: pl.DataFrame  # the first failing rows (up to MAX_EXAMPLES), with their index
+    counts: pl.DataFrame  # column, check, failures: every failure counted, kept or not
 
     @property
     def passed(self) -> bool:
         return self.failures.is_empty()
 
+    @property
+    def failure_count(self) -> int:
+        return int(self.counts.get_column("failures").sum()) if not self.passed else 0
+
     def summary(self) -> str:
         if self.passed:
             return f"{self.table}: {self.rows} rows valid"
-        by_check = (
-            self.failures.group_by("column", "check").len().sort("len", descending=True).rows()
-        )
-        parts = [f"{column or '(table)'}: {check} ({n} failures)" for column, check, n in by_check]
+        by_check = self.counts.sort("failures", "column", "check", descending=[True, False, False])
+        parts = [f"{c or '(table)'}: {check} ({n} failures)" for c, check, n in by_check.rows()]
         return f"{self.table}: " + "; ".join(parts)
 
 
-def validate_table(con: duckdb.DuckDBPyConnection, table: str) -> Validation:
-    schema = TABLE_SCHEMAS[table]
-    frame = con.sql(f"select * from {table}").pl()
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        failures = exc.failure_cases.with_columns(pl.col("failure_case").cast(pl.String))
-        index = failures.get_column("index").drop_nulls().unique().sort().head(10)
-        examples = frame.with_row_index("index").filter(pl.col("index").is_in(index.implode()))
-        return Validation(table, frame.height, failures, examples)
-    return Validation(table, frame.height, pl.DataFrame(), pl.DataFrame())
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class _UniqueKey:
+    """A unique column (Field unique=True) or a unique set of columns (Config.unique)."""
+
+    columns: tuple[str, ...]
+    check: str  # pandera's name for it
+    column: str  # the column, or the schema's name for a set of columns
+    schema_context: str
+
+
+def _unique_keys(schema: pa.DataFrameSchema, present: list[str]) -> list[_UniqueKey]:
+    """The keys the schema declares, as pandera checks them (only columns the table has)."""
+    keys = [
+        _UniqueKey((name,), "field_uniqueness", name, "Column")
+        for name, column in schema.columns.items()
+        if column.unique and name in present
+    ]
+    unique = schema.unique or []
+    for columns in [unique] if all(isinstance(c, str) for c in unique) else unique:
+        subset = tuple(c for c in columns if c in present)
+        if subset:
+            keys.append(
+                _UniqueKey(subset, "multiple_fields_uniqueness", schema.name, "DataFrameSchema")
+            )
+    return keys
+
+
+def _without_uniqueness(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    """The schema a chunk is validated with: everything but the keys (checked in SQL)."""
+    chunk_schema = schema.update_columns(
+        {name: {"unique": False} for name, column in schema.columns.items() if column.unique}
+    )
+    chunk_schema.unique = None
+    return chunk_schema
+
+
+def _duplicates(
+    con: duckdb.DuckDBPyConnection, table: str, key: _UniqueKey
+) -> tuple[int, pl.DataFrame, pl.DataFrame]:
+    """Rows whose key another row has: how many, and their failure cases and rows (the first ones).
+
+    Candidates are found by a 64-bit hash of the key (a small aggregate even over 100 million
+    rows), then confirmed on the key itself; nulls are equal, as in pandera.
+    """
+    keys = ", ".join(_quote(c) for c in key.columns)
+    same = " and ".join(f"c.{_quote(c)} is not distinct from d.{_quote(c)}" for c in key.columns)
+    found = con.sql(
+        f"""
+        with repeated as (
+            select h from (select hash({keys}) as h from {table}) group by h having count(*) > 1
+        ),
+        candidates as (
+            select rowid as row, {keys} from {table}
+            where hash({keys}) in (select h from repeated)
+        ),
+        duplicated as (select {keys} from candidates group by all having count(*) > 1)
+        select c.row, count(*) over () as n
+        from candidates c semi join duplicated d on {same}
+        order by c.row
+        limit {MAX_FAILURE_CASES}
+        """
+    ).fetchall()
+    if not found:
+        return 0, pl.DataFrame(schema=FAILURE_COLUMNS), pl.DataFrame()
+    ids = ", ".join(str(row) for row, _ in found)
+    rows = con.sql(
+        f"select rowid as {_ROW}, * from {table} where rowid in ({ids}) order by rowid"
+    ).pl()
+    values = rows.drop(_ROW)
+    if len(key.columns) == 1:
+        case = values.get_column(key.columns[0]).cast(pl.String)
+    else:  # the whole row as JSON, as pandera shows it
+        case = pl.Series(values.rows(named=True)).struct.json_encode()
+    cases = pl.DataFrame(
+        {
+            "failure_case": case,
+            "schema_context": key.schema_context,
+            "column": key.column,
+            "check": key.check,
+            "check_number": None,
+            "index": rows.get_column(_ROW),
+        },
+        schema=FAILURE_COLUMNS,
+    )
+    return found[0][1], cases, rows
+
+
+def _group_cut(frame: pl.DataFrame, at: int, groups: RowGroups) -> int | None:
+    """Where to end a chunk near row `at` without splitting a group: the start of the group of
+    row `at`, or else its end (None: the group goes on past the rows read so far)."""
+    keys = frame.select(groups.keys)
+    match = pl.all_horizontal(
+        pl.col(c).eq_missing(pl.lit(v, dtype=keys.schema[c]))
+        for c, v in zip(groups.keys, keys.row(at), strict=True)
+    )
+    same = keys.select(match).to_series()
+    start = at - int(same.head(at).sum())
+    if start > 0:
+        return start
+    rest = same.slice(at).arg_min()  # the first row of the next group, if read yet
+    return at + rest if rest is not None and not same[at + rest] else None
+
+
+def _chunks(
+    con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int, groups: RowGroups | None
+) -> Iterator[pl.DataFrame]:
+    """The table in chunks of `chunk_rows` rows (at least one chunk, maybe empty), each with its
+    rows' index in `_ROW`; in group order when the schema compares neighbouring rows."""
+    query = f"select rowid as {_ROW}, * from {table}"
+    if groups is not None:
+        query += " order by " + ", ".join(f"{_quote(c)} nulls first" for c in groups.sort)
+        query += ", rowid"
+    with con.sql(query).to_arrow_reader(chunk_rows) as reader:
+        buffer = pl.from_arrow(reader.schema.empty_table())
+        sent = False
+        for batch in reader:
+            buffer = pl.concat([buffer, pl.from_arrow(batch)], rechunk=False)
+            while buffer.height > chunk_rows:
+                cut = chunk_rows if groups is None else _group_cut(buffer, chunk_rows, groups)
+                if cut is None:
+                    break  # one group longer than a chunk: read on
+                yield buffer.slice(0, cut)
+                buffer, sent = buffer.slice(cut), True
+        if buffer.height or not sent:
+            yield buffer
+
+
+class _Collected:
+    """Failures and failing rows gathered chunk by chunk, within bounded memory."""
+
+    def __init__(self) -> None:
+        self.cases = pl.DataFrame(schema=FAILURE_COLUMNS)
+        self.counts: dict[tuple[str, str], int] = {}
+        self.examples: pl.DataFrame | None = None
+        self.table_wide: set[tuple[str | None, ...]] = set()
+
+    def add(self, cases: pl.DataFrame, count: int | None = None) -> None:
+        """Failure cases of a chunk or a key (`count`: how many there are, if not all here)."""
+        # a failure without a row (a missing column, a wrong type) shows in every chunk: once
+        without_row = cases.filter(pl.col("index").is_null())
+        fresh = []
+        for i, case in enumerate(without_row.select("failure_case", "column", "check").rows()):
+            if case not in self.table_wide:
+                self.table_wide.add(case)
+                fresh.append(i)
+        cases = pl.concat([without_row[fresh], cases.filter(pl.col("index").is_not_null())])
+        for column, check, n in cases.group_by("column", "check").len().rows():
+            self.counts[column, check] = self.counts.get((column, check), 0) + (count or n)
+        kept = pl.concat([self.cases, cases])
+        self.cases = kept.filter(pl.int_range(pl.len()).over("column", "check") < MAX_FAILURE_CASES)
+
+    def show(self, rows: pl.DataFrame) -> None:
+        """Failing rows (with `_ROW`): the first ones by index are kept."""
+        rows = rows.sort(_ROW).head(MAX_EXAMPLES)
+        both = rows if self.examples is None else pl.concat([self.examples, rows])
+        self.examples = both.unique(_ROW).sort(_ROW).head(MAX_EXAMPLES)
+
+    def validation(self, table: str, rows: int) -> Validation:
+        counts = pl.DataFrame(
+            [(*key, n) for key, n in self.counts.items()],
+            schema={"column": pl.String, "check": pl.String, "failures": pl.Int64},
+            orient="row",
+        )
+        if self.cases.is_empty():
+            return Validation(table, rows, pl.DataFrame(), pl.DataFrame(), counts)
+        examples = self.examples if self.examples is not None else pl.DataFrame({_ROW: []})
+        examples = examples.rename({_ROW: "index"})
+        return Validation(table, rows, self.cases, examples, counts)
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int = CHUNK_ROWS
+) -> Validation:
+    """Validate every row of `table` against its schema, `chunk_rows` rows at a time.
+
+    Each chunk is validated with the schema minus its keys (pandera, lazily: every failure);
+    the keys are checked in DuckDB over the whole table. Failures carry the row's index in the
+    table (its position: the marts are written whole).
+    """
+    model = TABLE_SCHEMAS[table]
+    schema = model.to_schema()
+    collected = _Collected()
+    present = con.sql(f"select * from {table} limit 0").columns
+    for key in _unique_keys(schema, present):
+        count, cases, rows = _duplicates(con, table, key)
+        collected.add(cases, count)
+        if count:
+            collected.show(rows)
+    chunk_schema = _without_uniqueness(schema)
+    total = 0
+    for chunk in _chunks(con, table, chunk_rows, getattr(model, "_row_groups", None)):
+        total += chunk.height
+        try:
+            chunk_schema.validate(chunk.drop(_ROW), lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            positions = chunk.get_column(_ROW)
+            cases = exc.failure_cases.with_columns(
+                pl.col("failure_case").cast(pl.String),
+                index=positions.gather(exc.failure_cases.get_column("index")),
+            ).cast(FAILURE_COLUMNS)
+            collected.add(cases.select(list(FAILURE_COLUMNS)))
+            failing = cases.get_column("index").drop_nulls().unique().sort().head(MAX_EXAMPLES)
+            collected.show(chunk.filter(pl.col(_ROW).is_in(failing.implode())))
+    return collected.validation(table, total)
