@@ -9,38 +9,61 @@
 -- matches. Matchers and conditions are rows of the config schema (from funnel.yaml), so this
 -- query never changes with the configuration.
 -- A step with `occurrence` n is filled only by its n-th and later matching events of the unit.
--- `unit_id` is the customer, or the session for a funnel counted by session; `unit_seq` orders
--- all events of the unit (time, then source, then event id): strict funnels need it.
-with events as (
+-- `unit_id` is the customer, or the session for a funnel counted by session. `unit_seq` orders
+-- the unit's events (time, then source, then event id): in a strict funnel it numbers every
+-- event of the unit, so the very next event is `unit_seq + 1`; in the other funnels it numbers
+-- only the events the funnel matched (ordering all events is only needed for strict funnels).
+with matchers as (
     select
-        e.*,
-        row_number() over (
-            partition by customer_id order by occurred_at, source, event_id
-        ) as customer_seq,
-        case when session_id is not null then row_number() over (
-            partition by session_id order by occurred_at, source, event_id
-        ) end as session_seq
-    from marts.events as e
+        m.*,
+        f.count_by,
+        f.order_mode,
+        m.matcher_id in (select k.matcher_id from config.matcher_conditions as k)
+            as has_conditions,
+        -- several matchers of one step (any_of) can match the same event: keep it once
+        count(*) over (partition by m.funnel, m.step_index, m.exclude_from, m.exclude_to) > 1
+            as shares_step
+    from config.funnel_matchers as m
+    inner join config.funnels as f on f.funnel = m.funnel
 ),
 
-matchers as (
-    select * from config.funnel_matchers
-),
-
-conditions as (
-    select * from config.matcher_conditions
+-- Only the columns this model needs, so the matcher joins stay narrow.
+events as (
+    select source, event_id, event_name, customer_id, session_id, occurred_at
+    from marts.events
 ),
 
 candidates as (
-    select m.matcher_id, e.*
+    select m.matcher_id, m.has_conditions, m.shares_step, m.funnel, m.step_index,
+        m.exclude_from, m.exclude_to, m.count_by, m.order_mode, e.source, e.event_id,
+        e.customer_id, e.session_id, e.occurred_at
     from events as e
     inner join matchers as m
         on m.event_name = e.event_name and (m.source is null or m.source = e.source)
+    where m.count_by = 'customer' or e.session_id is not null
     union all
-    select m.matcher_id, e.*
+    select m.matcher_id, m.has_conditions, m.shares_step, m.funnel, m.step_index,
+        m.exclude_from, m.exclude_to, m.count_by, m.order_mode, e.source, e.event_id,
+        e.customer_id, e.session_id, e.occurred_at
     from events as e
     inner join matchers as m
         on m.event_name is null and (m.source is null or m.source = e.source)
+    where m.count_by = 'customer' or e.session_id is not null
+),
+
+-- The events of matchers with `where` conditions, with every column a condition may test.
+conditional as (
+    select m.matcher_id, e.*
+    from marts.events as e
+    inner join matchers as m
+        on m.event_name = e.event_name and (m.source is null or m.source = e.source)
+    where m.has_conditions
+    union all
+    select m.matcher_id, e.*
+    from marts.events as e
+    inner join matchers as m
+        on m.event_name is null and (m.source is null or m.source = e.source)
+    where m.has_conditions
 ),
 
 field_values as (
@@ -76,8 +99,8 @@ field_values as (
             when 'link_url' then c.link_url
             else json_extract_string(c.properties, '$.' || substr(k.field, 12))
         end as field_value
-    from candidates as c
-    inner join conditions as k on k.matcher_id = c.matcher_id
+    from conditional as c
+    inner join config.matcher_conditions as k on k.matcher_id = c.matcher_id
 ),
 
 evaluated as (
@@ -115,39 +138,79 @@ failed as (
 ),
 
 matched as (
-    select c.*
+    select
+        c.*,
+        case c.count_by when 'session' then c.session_id else c.customer_id end as unit_id
     from candidates as c
-    where not exists (
+    where not c.has_conditions or not exists (
         select 1 from failed as f
         where f.matcher_id = c.matcher_id and f.source = c.source and f.event_id = c.event_id
     )
 ),
 
-with_units as (
-    select distinct
-        m.funnel,
-        m.step_index,
-        m.exclude_from,
-        m.exclude_to,
-        case f.count_by when 'session' then e.session_id else e.customer_id end as unit_id,
-        case f.count_by when 'session' then e.session_seq else e.customer_seq end as unit_seq,
-        e.customer_id,
-        e.source,
-        e.event_id,
-        e.occurred_at
-    from matched as e
-    inner join matchers as m on m.matcher_id = e.matcher_id
-    inner join config.funnels as f on f.funnel = m.funnel
-    where f.count_by = 'customer' or e.session_id is not null
+step_rows as (
+    select funnel, step_index, exclude_from, exclude_to, order_mode, unit_id, customer_id,
+        source, event_id, occurred_at
+    from matched
+    where not shares_step
+    union all
+    select distinct funnel, step_index, exclude_from, exclude_to, order_mode, unit_id,
+        customer_id, source, event_id, occurred_at
+    from matched
+    where shares_step
 ),
 
-ranked as (
+-- Strict funnels only: every event of the unit, numbered.
+strict_sequence as (
     select
-        w.*,
-        case when w.step_index is null then 1 else row_number() over (
-            partition by w.funnel, w.step_index, w.unit_id order by w.unit_seq
-        ) end as occurrence
-    from with_units as w
+        f.funnel,
+        e.source,
+        e.event_id,
+        row_number() over (
+            partition by f.funnel, case f.count_by when 'session' then e.session_id
+                else e.customer_id end
+            order by e.occurred_at, e.source, e.event_id
+        ) as unit_seq
+    from events as e
+    inner join config.funnels as f
+        on f.order_mode = 'strict' and (f.count_by = 'customer' or e.session_id is not null)
+),
+
+sequenced as (
+    select
+        r.*,
+        dense_rank() over (
+            partition by r.funnel, r.unit_id order by r.occurred_at, r.source, r.event_id
+        ) as unit_seq
+    from step_rows as r
+    where r.order_mode <> 'strict'
+    union all
+    select r.*, q.unit_seq
+    from step_rows as r
+    inner join strict_sequence as q
+        on q.funnel = r.funnel and q.source = r.source and q.event_id = r.event_id
+    where r.order_mode = 'strict'
+),
+
+with_occurrence as (
+    select q.*, coalesce(s.occurrence, 1) as occurrence
+    from sequenced as q
+    left join config.funnel_steps as s on s.funnel = q.funnel and s.step_index = q.step_index
+),
+
+kept as (
+    select * from with_occurrence where occurrence = 1
+    union all
+    select funnel, step_index, exclude_from, exclude_to, order_mode, unit_id, customer_id,
+        source, event_id, occurred_at, unit_seq, occurrence
+    from (
+        select
+            *,
+            row_number() over (partition by funnel, step_index, unit_id order by unit_seq) as n
+        from with_occurrence
+        where occurrence > 1
+    ) as repeated
+    where n >= occurrence
 )
 
 select
@@ -161,6 +224,4 @@ select
     cast(r.source as varchar) as source,
     cast(r.event_id as varchar) as event_id,
     cast(r.occurred_at as timestamp) as occurred_at
-from ranked as r
-left join config.funnel_steps as s on s.funnel = r.funnel and s.step_index = r.step_index
-where r.step_index is null or r.occurrence >= s.occurrence
+from kept as r
