@@ -22,6 +22,7 @@ REASONS = {
 BAD_TIMESTAMPS = ("yesterday", "2026-13-45T99:00:00Z", "31/02/2026 25:61")
 BAD_SHARE = 0.001
 DUP_SHARE = 0.0005
+_JSON_LINES = (".jsonl", ".jsonl.gz")  # the only files a line that is not JSON can be written to
 
 
 def _valid(rows: list[Row]) -> list[int]:
@@ -33,6 +34,8 @@ def plant(files: dict[str, list[Row]], source: str, rng: random.Random, ids: IdF
     names = sorted(files)
     total = sum(len(rows) for rows in files.values())
     reasons = REASONS[source]
+    if not any(name.endswith(_JSON_LINES) for name in names):  # e.g. all Parquet
+        reasons = tuple(r for r in reasons if r != "invalid_json")
     per_reason = max(1, round(total * BAD_SHARE / len(reasons)))
     for reason in reasons:
         for _ in range(per_reason):
@@ -50,7 +53,7 @@ def _bad_row(
     ids: IdFactory,
 ) -> None:
     if reason == "invalid_json":
-        names = [n for n in names if n.endswith((".jsonl", ".jsonl.gz"))]
+        names = [n for n in names if n.endswith(_JSON_LINES)]
     name = rng.choice(names)
     rows = files[name]
     candidates = _valid(rows)

@@ -195,6 +195,14 @@ def _uniform_time(rng: random.Random, low: datetime, high: datetime) -> datetime
     return at_ms(low, rng.randrange(span_ms))
 
 
+def check_size(customers: int, start: datetime, end: datetime) -> None:
+    """Room for the hubs and the planted edge cases."""
+    if customers < MIN_CUSTOMERS:
+        raise ValueError(f"customers must be at least {MIN_CUSTOMERS}")
+    if end - start < 7 * DAY:
+        raise ValueError("days must be at least 7")
+
+
 def build_population(
     customers: int,
     start: datetime,
@@ -202,18 +210,18 @@ def build_population(
     campaigns: list[Campaign],
     rng: random.Random,
     ids: IdFactory,
+    first: int = 1,
 ) -> Population:
-    if customers < MIN_CUSTOMERS:
-        raise ValueError(f"customers must be at least {MIN_CUSTOMERS}")
-    if end - start < 7 * DAY:
-        raise ValueError("days must be at least 7")
+    """`customers` persons numbered from `first` (person ids and e-mail addresses carry the
+    number, so populations numbered apart never share one)."""
+    check_size(customers, start, end)
     counts = {kind: max(KIND_MIN[kind], round(customers * share)) for kind, share in KIND_MIX}
     counts["web_anon"] -= sum(counts.values()) - customers
     plans = [kind for kind, _ in KIND_MIX for _ in range(counts[kind])]
     rng.shuffle(plans)
 
     people = []
-    for index, plan in enumerate(plans, start=1):
+    for index, plan in enumerate(plans, start=first):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         sep = rng.choice((".", "_", ""))
         email = f"{first}{sep}{last}{index}@{rng.choice(_DOMAINS)}"

@@ -18,7 +18,10 @@ Sessions (what the pipeline implements):
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,14 +30,26 @@ from .channels import classify
 from .people import JUNK_EMAILS, JUNK_USER_IDS, SUPPORT_MAILBOX, Population
 from .records import ID_FIELD, Row
 from .timefmt import iso_ms
-from .writers import write_csv
 
 TIMEOUT = timedelta(minutes=30)
 CHUNK_MS = 24 * 3_600_000
-TRUTH_FILES = (
-    "identifiers.csv", "hubs.csv", "people.csv", "sessions.csv", "orders.csv", "journeys.csv",
-    "checkout.csv", "bad_rows.csv", "duplicates.csv",
-)  # fmt: skip
+HEADERS = {
+    "identifiers.csv": ["person_id", "identifier_type", "identifier_value"],
+    "hubs.csv": ["identifier_type", "identifier_value", "persons"],
+    "people.csv": [
+        "person_id", "kind", "acquisition_channel", "first_touch_at", "orders", "revenue",
+    ],
+    "sessions.csv": [
+        "anonymous_id", "started_at", "ended_at", "events", "page_views", "channel",
+        "landing_path", "is_split",
+    ],
+    "orders.csv": ["person_id", "order_id", "occurred_at", "revenue"],
+    "journeys.csv": ["person_id", "stage", "first_at"],
+    "checkout.csv": ["person_id", "furthest_step"],
+    "bad_rows.csv": ["source", "file", "row", "reason"],
+    "duplicates.csv": ["source", "file", "row", "event_id"],
+}  # fmt: skip
+TRUTH_FILES = tuple(HEADERS)
 # The sample's checkout funnel (funnel.yaml): ordered steps within 14 days of the first.
 CHECKOUT = ("Product Viewed", "Product Added", "Checkout Started", "Order Completed")
 CHECKOUT_WINDOW = timedelta(days=14)
@@ -43,6 +58,18 @@ _CONSIDER_EVENTS = {"Product Viewed", "Product List Viewed", "Products Searched"
 _CONSIDER_PAGES = {"Pricing", "Product", "Blog Post"}
 _DECIDE_EVENTS = {"Product Added", "Checkout Started", "Demo Requested"}
 _JUNK = {v.strip().lower() for v in (*JUNK_USER_IDS, *JUNK_EMAILS)}
+
+
+@dataclass
+class ShardTruth:
+    """One shard's truth: per table its CSV records (no header) and their count; bad rows and
+    duplicates as records whose `row` counts within the shard's part of the file; hub -> persons.
+    """
+
+    text: dict[str, str]
+    counts: dict[str, int]
+    located: dict[str, list[list[Any]]]
+    hubs: dict[tuple[str, str], int]
 
 
 def _ts(at: datetime) -> str:
@@ -192,14 +219,10 @@ def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def write_truth(
-    folder: Path,
-    pop: Population,
-    valid: dict[str, list[Row]],
-    files: dict[str, list[Row]],
-) -> dict[str, int]:
-    """Write truth/*.csv; return row counts per table."""
-    folder.mkdir(parents=True, exist_ok=True)
+def compute(
+    pop: Population, valid: dict[str, list[Row]], files: dict[str, list[Row]]
+) -> ShardTruth:
+    """The truth of one shard's population, from its valid rows and its files' rows."""
     hubs = {
         ("anonymous_id", pop.shared_device.anonymous_id),
         ("email", SUPPORT_MAILBOX),
@@ -281,40 +304,70 @@ def write_truth(
             elif row.dup:
                 dups.append([row.source, name, number, row.data[ID_FIELD[row.source]]])
 
-    tables: dict[str, tuple[list[str], list[list[Any]]]] = {
-        "identifiers.csv": (
-            ["person_id", "identifier_type", "identifier_value"],
-            [list(i) for i in sorted(identifiers)],
-        ),
-        "hubs.csv": (
-            ["identifier_type", "identifier_value", "persons"],
-            [[k, v, len(hub_people[(k, v)])] for k, v in sorted(hubs)],
-        ),
-        "people.csv": (
-            ["person_id", "kind", "acquisition_channel", "first_touch_at", "orders", "revenue"],
-            people_rows,
-        ),
-        "sessions.csv": (
-            [
-                *("anonymous_id", "started_at", "ended_at", "events", "page_views", "channel"),
-                *("landing_path", "is_split"),
-            ],
-            [[s[k] for k in list(s)[:8]] for s in session_rows],
-        ),
-        "orders.csv": (["person_id", "order_id", "occurred_at", "revenue"], orders),
-        "journeys.csv": (
-            ["person_id", "stage", "first_at"],
-            [
-                [pid, stage, _ts(stage_at[(pid, stage)])]
-                for pid in sorted({p for p, _ in stage_at})
-                for stage in STAGES
-                if (pid, stage) in stage_at
-            ],
-        ),
-        "checkout.csv": (["person_id", "furthest_step"], checkout_paths(valid["web"])),
-        "bad_rows.csv": (["source", "file", "row", "reason"], bad),
-        "duplicates.csv": (["source", "file", "row", "event_id"], dups),
+    tables = {
+        "identifiers.csv": [list(i) for i in sorted(identifiers)],
+        "people.csv": people_rows,
+        "sessions.csv": [[s[k] for k in list(s)[:8]] for s in session_rows],
+        "orders.csv": orders,
+        "journeys.csv": [
+            [pid, stage, _ts(stage_at[(pid, stage)])]
+            for pid in sorted({p for p, _ in stage_at})
+            for stage in STAGES
+            if (pid, stage) in stage_at
+        ],
+        "checkout.csv": checkout_paths(valid["web"]),
     }
-    for name, (header, records) in tables.items():
-        write_csv(folder / name, header, records)
-    return {name: len(records) for name, (_, records) in tables.items()}
+    return ShardTruth(
+        text={name: _csv_text(records) for name, records in tables.items()},
+        counts={name: len(records) for name, records in tables.items()},
+        located={"bad_rows.csv": bad, "duplicates.csv": dups},
+        hubs={hub: len(hub_people[hub]) for hub in hubs},
+    )
+
+
+def _csv_text(records: list[list[Any]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(records)
+    return out.getvalue()
+
+
+class TruthWriter:
+    """Writes truth/*.csv from the shards' truths, in shard order, appending as they come.
+
+    Persons, devices and ids never repeat across shards, so every table is the union of the
+    shards' tables, except: the `row` of bad rows and duplicates counts from the file's start
+    (`offsets`: rows earlier shards wrote to it), and hubs shared by shards (the support mailbox)
+    join the persons of all of them.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._files = {
+            name: (folder / name).open("w", encoding="utf-8", newline="")
+            for name in TRUTH_FILES
+            if name != "hubs.csv"
+        }
+        for name, fh in self._files.items():
+            fh.write(_csv_text([HEADERS[name]]))
+        self._hubs: dict[tuple[str, str], int] = defaultdict(int)
+        self._folder = folder
+        self.counts = dict.fromkeys(TRUTH_FILES, 0)
+
+    def add(self, truth: ShardTruth, offsets: dict[str, int]) -> None:
+        for name, text in truth.text.items():
+            self._files[name].write(text)
+            self.counts[name] += truth.counts[name]
+        for name, records in truth.located.items():
+            moved = [[source, file, row + offsets[file], x] for source, file, row, x in records]
+            self._files[name].write(_csv_text(moved))
+            self.counts[name] += len(moved)
+        for hub, persons in truth.hubs.items():
+            self._hubs[hub] += persons
+
+    def close(self) -> None:
+        for fh in self._files.values():
+            fh.close()
+        hubs = [[kind, value, self._hubs[(kind, value)]] for kind, value in sorted(self._hubs)]
+        with (self._folder / "hubs.csv").open("w", encoding="utf-8", newline="") as fh:
+            fh.write(_csv_text([HEADERS["hubs.csv"], *hubs]))
+        self.counts["hubs.csv"] = len(hubs)
