@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format sample dev bench clean
 EVENTS ?= 1000000
+FORMAT ?= jsonl.gz
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,9 +38,9 @@ dev: $(STAMP)
 	mkdir -p .dagster_home
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
 
-# Side-by-side benchmark (not part of the tests): make bench EVENTS=10000000
+# Side-by-side benchmark (not part of the tests): make bench EVENTS=10000000 [FORMAT=parquet]
 bench: $(STAMP)
-	$(BIN)/python -m bench.harness --events $(EVENTS)
+	$(BIN)/python -m bench.harness --events $(EVENTS) --format $(FORMAT)
 
 clean:
 	rm -rf $(VENV) data/warehouse .dagster_home

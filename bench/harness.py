@@ -11,7 +11,7 @@ total, events per second, and side by side on the same files:
   to our funnel steps, with both step counts;
 - naive: the pandas code an analyst would write for sessions and the checkout funnel (only up
   to `--pandas-max` events).
-Results also go to .bench/results-<N>.json so runs can be compared over time. Timings are
+Results also go to .bench/results-<N>-<format>.json so runs can be compared over time. Timings are
 measured here, never asserted in the tests (machines are noisy).
 """
 
@@ -40,6 +40,8 @@ CHECKOUT = "checkout"
 @dataclass
 class Result:
     events: int
+    file_format: str
+    recorded_at: str = ""
     pipeline_seconds: float = 0.0
     pipeline_peak_mb: float = 0.0
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -84,12 +86,20 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def exports(events: int, cache: Path) -> Path:
-    """Synthetic exports of about `events` events, generated once per size."""
-    folder = cache / f"exports-{events}"
+def exports(events: int, cache: Path, file_format: str) -> Path:
+    """Synthetic exports of about `events` events (one file per source and day), generated once
+    per size and format, as `funnel generate --layout daily` writes them."""
+    folder = cache / f"exports-{events}-{file_format}"
     if not (folder / "truth").exists():
         shutil.rmtree(folder, ignore_errors=True)
-        generate(folder, customers=max(40, events // EVENTS_PER_PERSON), days=90, seed=42)
+        generate(
+            folder,
+            customers=max(40, events // EVENTS_PER_PERSON),
+            days=90,
+            seed=42,
+            layout="daily",
+            file_format=file_format,
+        )
     return folder
 
 
@@ -255,7 +265,7 @@ def naive_pandas(inbox: Path, warehouse: Path, result: Result) -> None:
 
 
 def report(result: Result) -> str:
-    lines = [f"journey-funnel benchmark: {result.events:,} events", ""]
+    lines = [f"journey-funnel benchmark: {result.events:,} events ({result.file_format})", ""]
     lines.append(f"{'step':<48} {'seconds':>9} {'peak MB':>9}")
     for step, span in result.steps.items():
         lines.append(f"{step:<48} {span['seconds']:>9.2f} {span['peak_mb']:>9.0f}")
@@ -282,19 +292,22 @@ def report(result: Result) -> str:
     return "\n".join(lines)
 
 
-def run(events: int, cache: Path, pandas_max: int = 5_000_000) -> Result:
-    inbox = exports(events, cache)
+def run(
+    events: int, cache: Path, pandas_max: int = 5_000_000, file_format: str = "jsonl.gz"
+) -> Result:
+    inbox = exports(events, cache, file_format)
     work = cache / f"work-{events}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     warehouse = work / "warehouse" / "funnel.duckdb"
-    result = Result(events=events)
+    result = Result(events, file_format, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     run_pipeline(inbox, warehouse, result)
     result.floor_seconds = floor(inbox, work)
     peer(warehouse, work, result)
     if events <= pandas_max:
         naive_pandas(inbox, warehouse, result)
-    (cache / f"results-{events}.json").write_text(json.dumps(asdict(result), indent=2))
+    saved = cache / f"results-{events}-{file_format}.json"
+    saved.write_text(json.dumps(asdict(result), indent=2))
     return result
 
 
@@ -303,8 +316,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--cache", type=Path, default=REPO / ".bench")
     parser.add_argument("--pandas-max", type=int, default=5_000_000)
+    parser.add_argument("--format", choices=["jsonl.gz", "parquet"], default="jsonl.gz")
     args = parser.parse_args()
-    print(report(run(args.events, args.cache, args.pandas_max)))
+    print(report(run(args.events, args.cache, args.pandas_max, args.format)))
 
 
 if __name__ == "__main__":

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.harness import report, run
 
 
-def test_the_harness_runs_and_reports(tmp_path: Path) -> None:
-    result = run(20_000, tmp_path, pandas_max=20_000)
+@pytest.mark.parametrize("file_format", ["jsonl.gz", "parquet"])
+def test_the_harness_runs_and_reports(tmp_path: Path, file_format: str) -> None:
+    result = run(20_000, tmp_path, pandas_max=20_000, file_format=file_format)
     assert result.pipeline_seconds > 0 and result.floor_seconds > 0
     assert "published__warehouse" in result.steps
     assert result.chdb_matches is True  # our checkout funnel equals windowFunnel's
     assert result.pandas_seconds is not None
-    saved = json.loads((tmp_path / "results-20000.json").read_text())
+    saved = json.loads((tmp_path / f"results-20000-{file_format}.json").read_text())
     assert saved["events"] == 20_000
     assert "job / floor" in report(result)
