@@ -9,20 +9,18 @@
 -- matches. Matchers and conditions are rows of the config schema (from funnel.yaml), so this
 -- query never changes with the configuration.
 -- A step with `occurrence` n is filled only by its n-th and later matching events of the unit.
--- `unit_id` is the customer, or the session for a funnel counted by session. `unit_seq` orders
--- the unit's events (time, then source, then event id): in a strict funnel it numbers every
--- event of the unit, so the very next event is `unit_seq + 1`; in the other funnels it numbers
--- only the events the funnel matched (ordering all events is only needed for strict funnels).
+-- `unit_id` is the customer, or the session for a funnel counted by session; `unit_key`
+-- numbers the (funnel, unit) pairs, so the attempts can partition and join on one integer.
+-- `unit_seq` orders the unit's events (time, then source, then event id): in a strict funnel
+-- it numbers every event of the unit, so the very next event is `unit_seq + 1`; in the others
+-- only the events the funnel matched (ordering every event is only needed for strict funnels).
 with matchers as (
     select
         m.*,
         f.count_by,
         f.order_mode,
         m.matcher_id in (select k.matcher_id from config.matcher_conditions as k)
-            as has_conditions,
-        -- several matchers of one step (any_of) can match the same event: keep it once
-        count(*) over (partition by m.funnel, m.step_index, m.exclude_from, m.exclude_to) > 1
-            as shares_step
+            as has_conditions
     from config.funnel_matchers as m
     inner join config.funnels as f on f.funnel = m.funnel
 ),
@@ -34,7 +32,7 @@ events as (
 ),
 
 candidates as (
-    select m.matcher_id, m.has_conditions, m.shares_step, m.funnel, m.step_index,
+    select m.matcher_id, m.has_conditions, m.funnel, m.step_index,
         m.exclude_from, m.exclude_to, m.count_by, m.order_mode, e.source, e.event_id,
         e.customer_id, e.session_id, e.occurred_at
     from events as e
@@ -42,7 +40,7 @@ candidates as (
         on m.event_name = e.event_name and (m.source is null or m.source = e.source)
     where m.count_by = 'customer' or e.session_id is not null
     union all
-    select m.matcher_id, m.has_conditions, m.shares_step, m.funnel, m.step_index,
+    select m.matcher_id, m.has_conditions, m.funnel, m.step_index,
         m.exclude_from, m.exclude_to, m.count_by, m.order_mode, e.source, e.event_id,
         e.customer_id, e.session_id, e.occurred_at
     from events as e
@@ -148,16 +146,16 @@ matched as (
     )
 ),
 
+-- Several matchers of one step (any_of) can match the same event: it is kept once.
 step_rows as (
-    select funnel, step_index, exclude_from, exclude_to, order_mode, unit_id, customer_id,
-        source, event_id, occurred_at
-    from matched
-    where not shares_step
-    union all
     select distinct funnel, step_index, exclude_from, exclude_to, order_mode, unit_id,
         customer_id, source, event_id, occurred_at
     from matched
-    where shares_step
+),
+
+units as (
+    select funnel, unit_id, row_number() over (order by funnel, unit_id) as unit_key
+    from (select distinct funnel, unit_id from step_rows) as u
 ),
 
 -- Strict funnels only: every event of the unit, numbered.
@@ -193,20 +191,24 @@ sequenced as (
 ),
 
 with_occurrence as (
-    select q.*, coalesce(s.occurrence, 1) as occurrence
+    select q.*, u.unit_key, coalesce(s.occurrence, 1) as occurrence
     from sequenced as q
+    inner join units as u on u.funnel = q.funnel and u.unit_id = q.unit_id
     left join config.funnel_steps as s on s.funnel = q.funnel and s.step_index = q.step_index
 ),
 
 kept as (
-    select * from with_occurrence where occurrence = 1
+    select funnel, step_index, exclude_from, exclude_to, order_mode, unit_id, customer_id,
+        source, event_id, occurred_at, unit_seq, unit_key, occurrence
+    from with_occurrence
+    where occurrence = 1
     union all
     select funnel, step_index, exclude_from, exclude_to, order_mode, unit_id, customer_id,
-        source, event_id, occurred_at, unit_seq, occurrence
+        source, event_id, occurred_at, unit_seq, unit_key, occurrence
     from (
         select
             *,
-            row_number() over (partition by funnel, step_index, unit_id order by unit_seq) as n
+            row_number() over (partition by unit_key, step_index order by unit_seq) as n
         from with_occurrence
         where occurrence > 1
     ) as repeated
@@ -219,6 +221,7 @@ select
     cast(r.exclude_from as integer) as exclude_from,
     cast(r.exclude_to as integer) as exclude_to,
     cast(r.unit_id as varchar) as unit_id,
+    cast(r.unit_key as bigint) as unit_key,
     cast(r.unit_seq as bigint) as unit_seq,
     cast(r.customer_id as varchar) as customer_id,
     cast(r.source as varchar) as source,
