@@ -1,4 +1,4 @@
-"""Funnel attempts: how far every attempt of every funnel gets (iterative SQL, one step each)."""
+"""Funnel attempts: how far the attempts of every funnel get (iterative SQL, one step each)."""
 
 import time
 
@@ -20,8 +20,11 @@ ATTEMPT_STEPS = AssetKey(["intermediate", "int_funnels__attempt_steps"])
             group_name="intermediate",
             kinds={"duckdb"},
             description=(
-                "Every funnel attempt (one per step-1 event) with the furthest step it reached "
-                "within its window, and whether an exclusion voided it."
+                "Funnel attempts (each starts at a step-1 event) with the furthest step reached "
+                "within the window and whether an exclusion voided it: every attempt of strict "
+                "funnels and of funnels with step windows or exclusions; for the other ordered "
+                "funnels the two per unit that decide its result (the earliest and the latest "
+                "at its furthest step)."
             ),
         ),
         AssetSpec(
@@ -34,7 +37,7 @@ ATTEMPT_STEPS = AssetKey(["intermediate", "int_funnels__attempt_steps"])
     ]
 )
 def funnel_attempts(context: AssetExecutionContext, warehouse: WarehouseResource):
-    """Advance every funnel attempt step by step, the earliest qualifying event each time."""
+    """Advance the funnel attempts step by step, the earliest qualifying event each time."""
     started = time.perf_counter()
     with warehouse.connect() as con:
         report = build_attempts(con, warehouse.params)

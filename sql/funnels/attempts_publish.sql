@@ -14,7 +14,7 @@ with voided as (
     select distinct a.attempt_id
     from fa_attempts as a
     inner join intermediate.int_funnels__step_events as x
-        on x.funnel = a.funnel and x.unit_id = a.unit_id and x.step_index is null
+        on x.unit_key = a.unit_key and x.step_index is null
     inner join fa_steps as f on f.attempt_id = a.attempt_id and f.step_index = x.exclude_from
     left join fa_steps as t on t.attempt_id = a.attempt_id and t.step_index = x.exclude_to
     where x.unit_seq > f.unit_seq

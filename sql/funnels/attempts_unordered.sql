@@ -14,12 +14,14 @@ select
     + row_number() over (order by funnel, unit_id, unit_seq) as attempt_id,
     funnel,
     unit_id,
+    unit_key,
     customer_id,
     unit_seq as anchor_seq,
     occurred_at as entered_at,
     occurred_at + to_seconds(window_seconds) as closes_at
 from (
-    select distinct funnel, unit_id, customer_id, unit_seq, occurred_at, window_seconds
+    select distinct funnel, unit_id, unit_key, customer_id, unit_seq, occurred_at,
+        window_seconds
     from fa_unordered_events
 ) as anchors;
 
@@ -28,7 +30,7 @@ with in_window as (
     select a.attempt_id, s.step_index, s.unit_seq, s.occurred_at
     from fa_anchors as a
     inner join fa_unordered_events as s
-        on s.funnel = a.funnel and s.unit_id = a.unit_id
+        on s.unit_key = a.unit_key
         and s.unit_seq >= a.anchor_seq and s.occurred_at <= a.closes_at
 ),
 
@@ -60,11 +62,11 @@ where r.step_index <= c.events;
 
 insert into fa_attempts
 select
-    a.attempt_id, a.funnel, a.unit_id, a.customer_id, a.entered_at, a.closes_at,
+    a.attempt_id, a.funnel, a.unit_id, a.unit_key, a.customer_id, a.entered_at, a.closes_at,
     max(u.step_index), a.anchor_seq
 from fa_anchors as a
 inner join fa_unordered_steps as u on u.attempt_id = a.attempt_id
-group by a.attempt_id, a.funnel, a.unit_id, a.customer_id, a.entered_at, a.closes_at,
-    a.anchor_seq;
+group by a.attempt_id, a.funnel, a.unit_id, a.unit_key, a.customer_id, a.entered_at,
+    a.closes_at, a.anchor_seq;
 
 insert into fa_steps select attempt_id, step_index, occurred_at, unit_seq from fa_unordered_steps;

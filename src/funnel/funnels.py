@@ -1,8 +1,15 @@
 """Funnel attempts: how far each attempt gets, one step at a time.
 
 Every step-1 event starts an attempt; step k is filled by the earliest later event matching it
-within the window (strict funnels: the unit's very next event). Python drives one SQL statement
-per step index (`sql/funnels/`), all funnels at once; the marts then read the attempts.
+within the window (strict funnels: the unit's very next event). Python drives one SQL script
+per step index (`sql/funnels/`), all funnels at once, on two paths:
+- plain ordered funnels (no step windows, no exclusions): attempts that share their step-2
+  event share every later step, so one *chain* per step-2 event is followed, by sorted sweeps
+  rather than joins, and only the two attempts per unit that decide its result are kept
+  (`chains_*.sql`);
+- the others follow every attempt (`attempts_*.sql`): a sweep where only the earliest event
+  matters, candidate joins where step windows need every event that reached a step.
+The marts then read the attempts.
 """
 
 from __future__ import annotations
@@ -23,16 +30,29 @@ class AttemptsReport:
 
 def build_attempts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> AttemptsReport:
     execute(con, read_sql("funnels/attempts_init.sql"), params)
-    (max_steps,) = con.execute("select coalesce(max(steps), 0) from config.funnels").fetchone()
     step_sql = read_sql("funnels/attempts_step.sql")
-    for step in range(2, max_steps + 1):
+    for step in range(2, _max_steps(con, plain=False) + 1):
         ((advanced,),) = execute(con, step_sql, {**params, "step": step})
         if advanced == 0:
             break
     execute(con, read_sql("funnels/attempts_unordered.sql"), params)
+    execute(con, read_sql("funnels/chains_init.sql"), params)
+    step_sql = read_sql("funnels/chains_step.sql")
+    for step in range(3, _max_steps(con, plain=True) + 1):
+        ((advanced,),) = execute(con, step_sql, {**params, "step": step})
+        if advanced == 0:
+            break
+    execute(con, read_sql("funnels/chains_attempts.sql"), params)
     execute(con, read_sql("funnels/attempts_publish.sql"), params)
     attempts, steps = con.execute(
         "select count(*), (select count(*) from intermediate.int_funnels__attempt_steps) "
         "from intermediate.int_funnels__attempts"
     ).fetchone()
     return AttemptsReport(attempts, steps)
+
+
+def _max_steps(con: duckdb.DuckDBPyConnection, plain: bool) -> int:
+    (steps,) = con.execute(
+        "select coalesce(max(steps), 0) from fa_funnels where is_plain = ?", [plain]
+    ).fetchone()
+    return steps
