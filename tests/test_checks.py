@@ -68,3 +68,131 @@ def test_a_failing_check_blocks_downstream_assets_and_publishing(
     assert "marts/sessions" in built
     assert "marts/customers" not in built and "published/warehouse" not in built
     assert pipeline.warehouse.read_bytes() == published
+
+
+def _hubs(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+    """A valid marts.identity_hubs of `rows` rows (row i: customer i, device dev-i)."""
+    con.execute("create schema if not exists marts")
+    con.execute(
+        """
+        create or replace table marts.identity_hubs as
+        select 'anonymous_id' as identifier_type, 'dev-' || i as identifier_value,
+               2::bigint as customers_joined, format('cus_{:016x}', i) as customer_id,
+               1::bigint as records, timestamp '2026-01-01' as first_seen_at,
+               timestamp '2026-01-02' as last_seen_at
+        from range($rows) t(i) order by i
+        """,
+        {"rows": rows},
+    )
+
+
+def test_a_failure_in_a_late_chunk_is_found_at_its_row(tmp_path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        _hubs(con, 100)
+        con.execute("update marts.identity_hubs set records = 0 where identifier_value = 'dev-97'")
+        result = validate_table(con, "marts.identity_hubs", chunk_rows=10)
+    assert result.rows == 100
+    assert result.failures.select("column", "check", "index").rows() == [
+        ("records", "greater_than_or_equal_to(1)", 97)
+    ]
+    assert result.examples.select("index", "identifier_value").rows() == [(97, "dev-97")]
+    assert "records: greater_than_or_equal_to(1) (1 failures)" in result.summary()
+
+
+def test_a_key_repeated_in_two_chunks_is_found(tmp_path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        _hubs(con, 30)
+        # row 25 takes row 2's customer and device: both keys repeat, 23 rows apart
+        con.execute(
+            """
+            update marts.identity_hubs set identifier_value = 'dev-2',
+                customer_id = format('cus_{:016x}', 2) where identifier_value = 'dev-25'
+            """
+        )
+        result = validate_table(con, "marts.identity_hubs", chunk_rows=4)
+    found = sorted(result.failures.select("column", "check", "index").rows())
+    assert found == [
+        ("IdentityHubs", "multiple_fields_uniqueness", 2),
+        ("IdentityHubs", "multiple_fields_uniqueness", 25),
+        ("customer_id", "field_uniqueness", 2),
+        ("customer_id", "field_uniqueness", 25),
+    ]
+    assert result.examples.get_column("index").to_list() == [2, 25]
+    assert result.failure_count == 4
+
+
+def test_results_do_not_depend_on_the_chunk_size(tmp_path, monkeypatch) -> None:
+    chunk_rows: list[int] = []
+    chunks = schemas._chunks
+
+    def spy(*args):
+        for chunk in chunks(*args):
+            chunk_rows.append(chunk.height)
+            yield chunk
+
+    monkeypatch.setattr(schemas, "_chunks", spy)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        _hubs(con, 1000)
+        con.execute("alter table marts.identity_hubs alter records type integer")  # every chunk
+        con.execute("update marts.identity_hubs set customers_joined = 1 where rowid % 7 = 3")
+        con.execute("update marts.identity_hubs set customer_id = 'cus_0' where rowid = 999")
+        results = {}
+        for size in (1_000_000, 1000, 999, 64, 1):
+            chunk_rows.clear()
+            results[size] = validate_table(con, "marts.identity_hubs", chunk_rows=size)
+            assert max(chunk_rows) <= size and sum(chunk_rows) == 1000
+    whole = results[1_000_000]
+    assert whole.rows == 1000
+    assert whole.failure_count == 1 + 143 + 1  # records' type once, not once per chunk
+    for result in results.values():
+        assert result.failures.sort("check", "index").equals(whole.failures.sort("check", "index"))
+        assert result.examples.equals(whole.examples)
+        assert result.summary() == whole.summary()
+
+
+def test_failure_cases_are_bounded_and_every_failure_counted(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(schemas, "MAX_FAILURE_CASES", 5)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        _hubs(con, 200)
+        con.execute("update marts.identity_hubs set records = 0")
+        con.execute("update marts.identity_hubs set customer_id = format('cus_{:016x}', 7)")
+        result = validate_table(con, "marts.identity_hubs", chunk_rows=16)
+    kept = dict(result.failures.group_by("check").len().rows())
+    assert kept == {"greater_than_or_equal_to(1)": 5, "field_uniqueness": 5}
+    assert result.failures.filter(pl.col("check") == "field_uniqueness").get_column(
+        "index"
+    ).to_list() == [0, 1, 2, 3, 4]
+    assert result.failure_count == 400
+    assert "(200 failures)" in result.summary()
+    assert result.examples.get_column("index").to_list() == list(range(10))
+
+
+def _funnel_steps(con: duckdb.DuckDBPyConnection) -> None:
+    """Two funnels of three steps, stored last step first (the check sorts them itself)."""
+    con.execute("create schema marts")
+    con.execute(
+        """
+        create table marts.funnel_steps as
+        select funnel, 'all' as breakdown, 'all' as breakdown_value, step::integer as step_index,
+               'step ' || step as step_name, customers::bigint as customers,
+               0.5::double as conversion_rate, 0.5::double as overall_conversion_rate,
+               dropped::bigint as dropped, 0::bigint as in_progress,
+               null::double as median_seconds_to_convert, null::double as p90_seconds_to_convert
+        from (values ('a', 3, 25, 25), ('b', 3, 5, 5), ('a', 2, 50, 50), ('b', 2, 10, 10),
+                     ('a', 1, 100, 0), ('b', 1, 20, 0)) t(funnel, step, customers, dropped)
+        """
+    )
+
+
+def test_rows_compared_with_the_next_step_are_never_split_between_chunks(tmp_path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        _funnel_steps(con)
+        for size in (1, 2, 4, 100):
+            assert validate_table(con, "marts.funnel_steps", chunk_rows=size).passed
+        con.execute("update marts.funnel_steps set customers = 60 where rowid = 0")  # a, step 3
+        for size in (1, 2, 4, 100):
+            result = validate_table(con, "marts.funnel_steps", chunk_rows=size)
+            found = sorted(result.failures.select("check", "index").rows())
+            # step 2 of funnel a (row 2) is followed by more customers, not accounted for
+            assert found == [("counts_never_grow", 2), ("every_unit_accounted_for", 2)]
+            assert result.examples.select("funnel", "step_index").rows() == [("a", 2)]
