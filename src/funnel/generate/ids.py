@@ -19,24 +19,20 @@ class IdFactory:
         self._namespace = namespace
         self._seen: set[str] = set()
 
-    def _unique(self, value: str) -> bool:
-        if value in self._seen:
-            return False
-        self._seen.add(value)
-        return True
-
     def uuid4(self) -> str:
         # 122 random bits: unique across shards without a namespace (the format stays a UUID)
         while True:
             value = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-            if self._unique(value):
+            if value not in self._seen:
+                self._seen.add(value)
                 return value
 
     def hex(self, prefix: str, digits: int) -> str:
-        head = prefix + self._namespace
-        while True:
-            value = f"{head}{self._rng.getrandbits(4 * digits):0{digits}x}"
-            if self._unique(value):
+        head, bits, seen = prefix + self._namespace, 4 * digits, self._seen
+        while True:  # the check inline: this runs once per event
+            value = f"{head}{self._rng.getrandbits(bits):0{digits}x}"
+            if value not in seen:
+                seen.add(value)
                 return value
 
     def number(self, prefix: str, digits: int) -> str:
@@ -44,7 +40,8 @@ class IdFactory:
         low = 10 ** (digits - 1)
         while True:
             value = f"{head}{self._rng.randrange(low, 10 * low)}"
-            if self._unique(value):
+            if value not in self._seen:
+                self._seen.add(value)
                 return value
 
     def event_id(self, source: str) -> str:
