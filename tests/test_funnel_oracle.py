@@ -1,15 +1,30 @@
-"""Differential test: our ordered funnel against ClickHouse's windowFunnel (run in process by
-chdb) on the same random events. Steps match distinct events and timestamps are distinct per
-customer, where both define the same thing: the furthest step of any chain starting at a step-1
-event with every step within the window of it, in order."""
+"""Differential tests of the funnels.
+
+1. Our ordered funnel against ClickHouse's windowFunnel (run in process by chdb) on the same
+random events. Steps match distinct events and timestamps are distinct per customer, where both
+define the same thing: the furthest step of any chain starting at a step-1 event with every step
+within the window of it, in order.
+2. Every funnel rule (ordered, strict, step windows, exclusions, occurrence, an event matching
+two steps, sessions, ties at one instant) against a plain Python reference that follows every
+attempt one by one.
+"""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 from conftest import Pipeline, at, web, write_jsonl
+
+from funnel.config import FunnelConfig, load_config
+from funnel.funnels import build_attempts
+from funnel.models import Model
+from funnel.warehouse import prepare, sql_params
 
 chdb = pytest.importorskip("chdb")
 
@@ -86,3 +101,199 @@ def test_ordered_funnel_equals_window_funnel(tmp_path: Path, seed: int) -> None:
     )
     expected = [sum(1 for level in theirs.values() if level >= k) for k in range(1, 5)]
     assert [c for (c,) in counts] == expected
+
+
+# --- Every funnel rule against a plain Python reference ------------------------------------
+# The funnel models (step events, attempts, units) run directly on a hand-filled marts.events,
+# so random cases are cheap. The events are chosen to hit the rules' edges: many events share a
+# timestamp (ordered by source, then event id), one event can match two steps, windows end
+# exactly on events, sessions split customers. The reference follows every attempt one by one.
+
+REFERENCE_CONFIG = """
+journey:
+  window: 60s
+  purchase_stage: again
+  stages:
+    - {name: first, match: [{event: A}]}
+    - {name: again, match: [{event: A}, {event: B}], occurrence: 2}
+funnels:
+  - {name: plain, window: 60s, steps: [{event: A}, {event: B}, {event: C}, {event: D}]}
+  - name: shared
+    window: 60s
+    steps: [{event: A}, {any_of: [{event: A}, {event: B}]}, {event: B}, {event: C}]
+  - name: repeat
+    window: 90s
+    steps: [{event: A}, {event: B, occurrence: 2}, {source: crm, event: C}]
+  - name: sessions
+    window: 60s
+    count_by: session
+    steps: [{event: A}, {event: B}, {event: C}]
+  - name: excluded
+    window: 60s
+    steps: [{event: A}, {any_of: [{event: A}, {event: B}]}, {event: C}, {event: D}]
+    exclusions: [{event: X, between: [2, 4]}, {event: Z}]
+  - name: windowed
+    window: 60s
+    steps: [{event: A}, {event: B, window: 20s}, {event: C}, {event: D, window: 15s}]
+  - {name: strict, window: 60s, order: strict, steps: [{event: A}, {event: B}, {event: C}]}
+  - name: strict_windowed
+    window: 60s
+    order: strict
+    steps: [{event: A}, {event: B, window: 5s}, {event: C}]
+"""
+NAMES = ("A", "A", "B", "B", "C", "D", "X", "Z")
+T_BASE = datetime(2026, 8, 3, 9, 0, 0)
+EVENT_COLUMNS = (
+    "event_id varchar, source varchar, customer_id varchar, session_id varchar, "
+    "occurred_at timestamp, event_type varchar, event_name varchar, page_name varchar, "
+    "page_url varchar, page_path varchar, page_title varchar, referrer varchar, "
+    "campaign_source varchar, campaign_medium varchar, campaign_name varchar, channel varchar, "
+    "revenue double, currency varchar, order_id varchar, deal_id varchar, stage varchar, "
+    "score integer, email_campaign_id varchar, email_campaign_name varchar, link_url varchar, "
+    "properties varchar"
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    source: str
+    customer: str
+    session: str | None
+    t: int  # seconds after T_BASE
+    name: str
+
+
+def reference_events(seed: int, customers: int = 80) -> list[Event]:
+    rng = random.Random(seed)
+    events = []
+    for c in range(customers):
+        for i in range(rng.randint(1, 20)):
+            t = rng.choice((0, 5, 5, 20, 20, 35, 40, 60, 60, 65, 80, 95, 120, 150, 200))
+            session = None if rng.random() < 0.1 else f"c{c}-s{t // 100}"
+            events.append(
+                Event(
+                    f"e{rng.randint(0, 99)}-{c}-{i}",
+                    rng.choice(("web", "web", "crm")),
+                    f"c{c}",
+                    session,
+                    t,
+                    rng.choice(NAMES),
+                )
+            )
+    return events
+
+
+def _matches(matcher: Any, event: Event) -> bool:
+    return (matcher.source is None or matcher.source == event.source) and (
+        matcher.event is None or matcher.event == event.name
+    )
+
+
+def reference_units(funnel: Any, events: list[Event], latest: int) -> dict[str, tuple]:
+    """unit -> (furthest step, entered second, in progress, step seconds of the representative
+    attempt), following every attempt."""
+    units: dict[str, list[Event]] = {}
+    for e in events:
+        unit = e.customer if funnel.count_by == "customer" else e.session
+        if unit is not None:
+            units.setdefault(unit, []).append(e)
+    n_steps = len(funnel.steps)
+    results = {}
+    for unit, unit_events in units.items():
+        ev = sorted(unit_events, key=lambda e: (e.t, e.source, e.event_id))
+        steps_of: list[set[int]] = [set() for _ in ev]
+        seen = [0] * n_steps
+        for i, e in enumerate(ev):
+            for k, step in enumerate(funnel.steps):
+                if any(_matches(m, e) for m in step.matchers()):
+                    seen[k] += 1
+                    if seen[k] >= step.occurrence:
+                        steps_of[i].add(k + 1)
+        exclusions = [
+            (i, ex.between or (1, n_steps))
+            for i, e in enumerate(ev)
+            for ex in funnel.exclusions
+            if _matches(ex, e)
+        ]
+        attempts = []
+        for s, e in enumerate(ev):
+            if 1 not in steps_of[s]:
+                continue
+            closes = e.t + funnel.window
+            reach, first = {1: [s]}, {1: s}
+            for k in range(2, n_steps + 1):
+                p = first[k - 1]
+                if funnel.order == "strict":
+                    later = [p + 1] if p + 1 < len(ev) else []
+                else:
+                    later = range(p + 1, len(ev))
+                found = [q for q in later if k in steps_of[q] and ev[q].t <= closes]
+                limit = funnel.steps[k - 1].window
+                if limit is not None:
+                    found = [
+                        q for q in found if any(r < q and ev[q].t <= ev[r].t + limit
+                                                for r in reach[k - 1])
+                    ]  # fmt: skip
+                if not found:
+                    break
+                reach[k], first[k] = found, min(found)
+            voided = any(
+                a in first and q > first[a] and (q < first[b] if b in first else ev[q].t <= closes)
+                for q, (a, b) in exclusions
+            )
+            if not voided:
+                attempts.append((len(first), e.t, s, closes, [ev[first[k]].t for k in first]))
+        if not attempts:
+            continue
+        furthest = max(a[0] for a in attempts)
+        rep = min((a for a in attempts if a[0] == furthest), key=lambda a: (a[1], a[2]))
+        open_ = any(a[3] >= latest for a in attempts if a[0] == furthest)
+        results[unit] = (furthest, rep[1], furthest < n_steps and open_, rep[4])
+    return results
+
+
+def sql_units(config: FunnelConfig, events: list[Event]) -> dict[str, dict[str, tuple]]:
+    con = duckdb.connect()
+    prepare(con, config)
+    params = sql_params(config)
+    con.execute(f"create table marts.events ({EVENT_COLUMNS})")
+    con.executemany(
+        "insert into marts.events (event_id, source, customer_id, session_id, occurred_at,"
+        " event_type, event_name) values (?, ?, ?, ?, ?, 'track', ?)",
+        [
+            (e.event_id, e.source, e.customer, e.session, T_BASE + timedelta(seconds=e.t), e.name)
+            for e in events
+        ],
+    )
+    Model("intermediate", "int_funnels__step_events").run(con, params)
+    build_attempts(con, params)
+    Model("intermediate", "int_funnels__units").run(con, params)
+    rows = con.execute(
+        """
+        select u.funnel, u.unit_id, u.furthest_step, u.entered_at, u.in_progress,
+            list(s.occurred_at order by s.step_index)
+        from intermediate.int_funnels__units as u
+        inner join intermediate.int_funnels__attempt_steps as s on s.attempt_id = u.attempt_id
+        group by all
+        """
+    ).fetchall()
+    result: dict[str, dict[str, tuple]] = {}
+    for funnel, unit, furthest, entered, in_progress, times in rows:
+        seconds = [int((t - T_BASE).total_seconds()) for t in times]
+        entered_s = int((entered - T_BASE).total_seconds())
+        result.setdefault(funnel, {})[unit] = (furthest, entered_s, in_progress, seconds)
+    con.close()
+    return result
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_funnel_sql_equals_reference(tmp_path: Path, seed: int) -> None:
+    path = tmp_path / "funnel.yaml"
+    path.write_text(REFERENCE_CONFIG, encoding="utf-8")
+    config = load_config(path)
+    events = reference_events(seed)
+    latest = max(e.t for e in events)
+    ours = sql_units(config, events)
+    for funnel in config.all_funnels():
+        assert ours.get(funnel.name, {}) == reference_units(funnel, events, latest), funnel.name

@@ -7,7 +7,9 @@ an unrelated event. Times are seconds after T0 unless a case gives its own times
 from __future__ import annotations
 
 import pytest
-from conftest import Pipeline, web, write_jsonl
+from conftest import T0, Pipeline, web, write_jsonl
+
+T0_NAIVE = T0.replace(tzinfo=None)
 
 CONFIG = """
 funnels:
@@ -202,3 +204,82 @@ def test_trends_by_entry_week_and_month(run: Pipeline) -> None:
         ("week", "2026-03-23", 1, 0, 0),
         ("week", "2026-08-03", 15, 6, 1),
     ]
+
+
+def test_ties_shared_events_and_exact_boundaries(tmp_path) -> None:
+    """Events at the same instant follow their event ids; an event fills one step at most; a
+    window ending exactly on an event includes it. `abc_all` is `abc` with an exclusion that
+    never occurs, so its every attempt is followed (not only the two that decide a customer):
+    both must agree."""
+    pipeline = Pipeline(tmp_path)
+    pipeline.configure(
+        "funnels:\n"
+        "  - {name: abc, window: 1h, steps: [{event: A}, {event: B}, {event: C}]}\n"
+        "  - name: abc_all\n    window: 1h\n    steps: [{event: A}, {event: B}, {event: C}]\n"
+        "    exclusions: [{event: Never}]\n"
+        "  - name: a_ab\n    window: 1h\n"
+        "    steps: [{event: A}, {any_of: [{event: A}, {event: B}]}]\n"
+    )
+    cases = {
+        "tie-ab": [("A", 0), ("B", 0), ("C", 0)],  # one instant, in event id order: A, B, C
+        "tie-ba": [("B", 0), ("A", 0)],  # B's id sorts first: B comes before A
+        "one-a": [("A", 0)],  # matches both steps of a_ab, fills only step 1
+        "two-a": [("A", 0), ("A", 0)],
+        # both attempts reach B (the first window closes exactly at it): the earlier one counts
+        "edge": [("A", 0), ("A", 100), ("B", 3600)],
+        # B is one second out of the first attempt's window: the second attempt counts
+        "edge-out": [("A", 0), ("A", 100), ("B", 3601)],
+        # the first attempt decides the entry; the later one, at the same step, is still open
+        "late-open": [("A", 0), ("B", 10), ("A", 97000), ("B", 97010)],
+        "clock": [("Tick", 100000)],  # the latest event in the warehouse
+    }
+    write_jsonl(
+        pipeline.inbox / "web" / "e.jsonl",
+        [
+            track(f"{d}-{i}", t, d, e)
+            for d, steps in cases.items()
+            for i, (e, t) in enumerate(steps)
+        ],
+    )
+    pipeline.run()
+
+    def units(funnel: str) -> dict[str, tuple[int, float, bool]]:
+        rows = pipeline.query(
+            """
+            select i.identifier_value, u.furthest_step, u.entered_at, u.in_progress
+            from intermediate.int_funnels__units as u
+            inner join marts.customer_identifiers as i on i.customer_id = u.unit_id
+            where u.funnel = ? and i.identifier_type = 'anonymous_id'
+            """,
+            [funnel],
+            work=True,
+        )
+        return {d: (step, (at - T0_NAIVE).total_seconds(), p) for d, step, at, p in rows}
+
+    expected_abc = {
+        "tie-ab": (3, 0, False),
+        "tie-ba": (1, 0, False),
+        "one-a": (1, 0, False),
+        "two-a": (1, 0, False),
+        "edge": (2, 0, False),
+        "edge-out": (2, 100, False),
+        "late-open": (2, 0, True),
+    }
+    assert units("abc") == expected_abc
+    assert units("abc_all") == expected_abc
+    assert {d: step for d, (step, _, _) in units("a_ab").items()} == {
+        "tie-ab": 2,
+        "tie-ba": 1,
+        "one-a": 1,
+        "two-a": 2,
+        "edge": 2,
+        "edge-out": 2,
+        "late-open": 2,
+    }
+    # time to convert A -> B in each customer's representative attempt
+    seconds = pipeline.query(
+        "select median_seconds_to_convert, p90_seconds_to_convert from marts.funnel_steps"
+        " where funnel = 'abc' and breakdown = 'all' and step_index = 2"
+    )
+    # tie-ab 0, late-open 10, edge-out 3501, edge 3600: median 1755.5, p90 3501 + 0.7 * 99
+    assert seconds == [(1755.5, pytest.approx(3570.3))]
