@@ -26,8 +26,6 @@ from funnel.funnels import build_attempts
 from funnel.models import Model
 from funnel.warehouse import prepare, sql_params
 
-chdb = pytest.importorskip("chdb")
-
 WINDOW = 3600
 STEPS = ("A", "B", "C", "D")
 CONFIG = f"""
@@ -56,6 +54,7 @@ def clickhouse_levels(events: list[tuple[str, int, str]], tmp: Path) -> dict[str
     path = tmp / "events.csv"
     path.write_text("".join(f"{u},{t},{e}\n" for u, t, e in events))
     conditions = ", ".join(f"e = '{s}'" for s in STEPS)
+    chdb = pytest.importorskip("chdb")
     result = chdb.query(
         f"select u, windowFunnel({WINDOW})(toDateTime(t), {conditions}) as level "
         f"from file('{path}', 'CSV', 'u String, t UInt32, e String') group by u",
