@@ -62,16 +62,25 @@ class Step:
 
 def flatten(event: dict[str, Any]) -> dict[str, str | None]:
     """One web event as the flat files write it: every value as text, None when missing."""
+    leaves: dict[str, Any] = {}
+    _leaves(event, "", leaves)  # one walk over the event rather than one per column
     flat: dict[str, str | None] = {}
     for column in FLAT_COLUMNS:
-        value: Any = event
-        for part in column.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        value = leaves.get(column)
         if value is None or isinstance(value, str):
             flat[column] = value
         else:
             flat[column] = repr(value)  # numbers: same text as json.dumps writes
     return flat
+
+
+def _leaves(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    """Every non-object value of `obj` under its dotted path."""
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            _leaves(value, f"{prefix}{key}.", out)
+        else:
+            out[prefix + key] = value
 
 
 def _product_steps(rng: random.Random, count: int) -> list[Step]:

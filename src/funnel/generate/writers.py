@@ -111,10 +111,13 @@ def _csv(records: list[list[Any]]) -> str:
 
 
 def _table(rows: list[Row], columns: Sequence[str], flatten: Flatten | None) -> pa.Table:
-    values = [_flat(row, columns, flatten) for row in rows]
-    return pa.table(
-        {c: pa.array([v[i] for v in values], type=pa.string()) for i, c in enumerate(columns)}
-    )
+    """All-string columns, built column by column."""
+    if flatten:  # writes every value as text already
+        flat = [flatten(row.data) for row in rows]
+        values = {c: [d.get(c) for d in flat] for c in columns}
+    else:
+        values = {c: [_text(row.data.get(c)) for row in rows] for c in columns}
+    return pa.table({c: pa.array(v, type=pa.string()) for c, v in values.items()})
 
 
 def append(path: Path, chunk: Chunk) -> None:
