@@ -25,17 +25,11 @@ with matchers as (
     inner join config.funnels as f on f.funnel = m.funnel
 ),
 
--- Only the columns this model needs, so the matcher joins stay narrow.
-events as (
-    select source, event_id, event_name, customer_id, session_id, occurred_at
-    from marts.events
-),
-
 candidates as (
     select m.matcher_id, m.has_conditions, m.funnel, m.step_index,
         m.exclude_from, m.exclude_to, m.count_by, m.order_mode, e.source, e.event_id,
         e.customer_id, e.session_id, e.occurred_at
-    from events as e
+    from marts.events as e
     inner join matchers as m
         on m.event_name = e.event_name and (m.source is null or m.source = e.source)
     where m.count_by = 'customer' or e.session_id is not null
@@ -43,7 +37,7 @@ candidates as (
     select m.matcher_id, m.has_conditions, m.funnel, m.step_index,
         m.exclude_from, m.exclude_to, m.count_by, m.order_mode, e.source, e.event_id,
         e.customer_id, e.session_id, e.occurred_at
-    from events as e
+    from marts.events as e
     inner join matchers as m
         on m.event_name is null and (m.source is null or m.source = e.source)
     where m.count_by = 'customer' or e.session_id is not null
@@ -169,7 +163,7 @@ strict_sequence as (
                 else e.customer_id end
             order by e.occurred_at, e.source, e.event_id
         ) as unit_seq
-    from events as e
+    from marts.events as e
     inner join config.funnels as f
         on f.order_mode = 'strict' and (f.count_by = 'customer' or e.session_id is not null)
 ),
