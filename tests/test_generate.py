@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import math
+import zlib
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
@@ -19,8 +20,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import Pipeline, published
 
 from funnel.generate import generate
+from funnel.generate.people import SUPPORT_MAILBOX
+from funnel.generate.shard import SHARD_SIZE, sizes
 
 SMALL = {"customers": 150, "days": 21, "seed": 7}
 JUNK = {"", "null", "undefined", "0", "unknown", "test@example.com"}
@@ -452,11 +456,14 @@ def _links(ds: Dataset, hubs: set[tuple[str, str]]) -> list[list[tuple[str, str]
 
 
 def test_identity_truth_is_exactly_resolvable_from_the_files(small: Dataset) -> None:
-    hubs = {
-        (h["identifier_type"], h["identifier_value"]) for h in read_truth(small.out, "hubs.csv")
-    }
+    assert_identities_resolve(small)
+
+
+def assert_identities_resolve(ds: Dataset) -> None:
+    """Linking the identifiers that co-occur on usable rows gives exactly the planted persons."""
+    hubs = {(h["identifier_type"], h["identifier_value"]) for h in read_truth(ds.out, "hubs.csv")}
     truth: dict[tuple[str, str], str] = {}
-    for r in read_truth(small.out, "identifiers.csv"):
+    for r in read_truth(ds.out, "identifiers.csv"):
         key = (r["identifier_type"], r["identifier_value"])
         assert key not in truth, f"{key} belongs to two persons"
         truth[key] = r["person_id"]
@@ -469,7 +476,7 @@ def test_identity_truth_is_exactly_resolvable_from_the_files(small: Dataset) -> 
             x = parent[x]
         return x
 
-    for ids in _links(small, hubs):
+    for ids in _links(ds, hubs):
         for a in ids:
             find(a)
         for a, b in pairwise(ids):
@@ -483,7 +490,7 @@ def test_identity_truth_is_exactly_resolvable_from_the_files(small: Dataset) -> 
     assert all(len(p) == 1 for p in components.values()), "an identifier links two persons"
     assert all(len(c) == 1 for c in persons.values()), "a person's identifiers do not connect"
     anon_ids = {v for t, v in truth if t == "anonymous_id"} | {v for t, v in hubs}
-    assert {s[0] for s in _sessions(small.out)} <= anon_ids
+    assert {s[0] for s in _sessions(ds.out)} <= anon_ids
 
 
 def test_hubs_and_junk_identifiers(small: Dataset) -> None:
@@ -575,3 +582,183 @@ def test_default_sample_fits_the_size_budget(tmp_path: Path) -> None:
     assert sum(p.stat().st_blocks * 512 for p in files) < 4_500_000  # allocated on disk
     assert summary["bytes"] == size
     assert 30_000 <= summary["events"]["web"] <= 80_000
+
+
+# --- shards and the daily layout -------------------------------------------------------------
+
+SHARDED = {"customers": 240, "days": 10, "seed": 11, "shard_size": 80}  # 3 shards of 80
+LAYOUTS = [("weekly", None), ("daily", "jsonl.gz"), ("daily", "parquet")]
+
+
+class Sharded(Dataset):
+    def __init__(self, out: Path, layout: str, file_format: str | None) -> None:
+        self.layout, self.file_format = layout, file_format
+        summary = generate(out, layout=layout, file_format=file_format, workers=2, **SHARDED)
+        super().__init__(out, summary)
+
+
+@pytest.fixture(scope="module", params=LAYOUTS, ids=lambda p: p[1] or p[0])
+def sharded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sharded:
+    layout, file_format = request.param
+    return Sharded(tmp_path_factory.mktemp(f"sharded-{file_format or layout}"), layout, file_format)
+
+
+def _gzip_members(path: Path) -> list[bytes]:
+    data, members = path.read_bytes(), []
+    while data:
+        member = zlib.decompressobj(wbits=31)
+        members.append(member.decompress(data))
+        data = member.unused_data
+    return members
+
+
+def test_one_worker_writes_the_same_bytes_as_two(sharded: Sharded, tmp_path: Path) -> None:
+    layout, file_format = sharded.layout, sharded.file_format
+    generate(tmp_path, layout=layout, file_format=file_format, workers=1, **SHARDED)
+    assert sharded.summary["shards"] == 3
+    assert _tree(tmp_path) == _tree(sharded.out)
+
+
+def _period(layout: str, at: datetime) -> str:
+    year, week, _ = at.isocalendar()
+    return at.date().isoformat() if layout == "daily" else f"{year}-W{week:02d}"
+
+
+def test_one_file_per_source_and_period(sharded: Sharded) -> None:
+    start = datetime(2026, 7, 1, tzinfo=UTC)
+    periods = {_period(sharded.layout, start + timedelta(days=d)) for d in range(SHARDED["days"])}
+    resent = {(name, row) for _, name, row, _ in sharded.dups}  # web: re-sent in a later file
+    seen = set()
+    for name, rows in sharded.files.items():
+        source, file = name.split("/")
+        period, suffix = file.split(".", 1)
+        assert period in periods and (source, period) not in seen, name
+        seen.add((source, period))
+        if sharded.file_format:
+            assert suffix == sharded.file_format, name
+        usable = [
+            r
+            for n, r in enumerate(rows, start=1)
+            if not bad_reason(source, r) and (name, n) not in resent
+        ]
+        stamp = "occurred_at" if source == "crm" else "timestamp"
+        assert {_period(sharded.layout, parse_time(r[stamp])) for r in usable} == {period}
+    web = sorted((sharded.out / "web").iterdir())
+    assert sharded.layout == "weekly" or len(web) == SHARDED["days"]
+    if sharded.file_format == "jsonl.gz":  # each shard appended one gzip member
+        assert {len(_gzip_members(p)) for p in web} == {3}
+    if sharded.file_format == "parquet":  # the shards' parts merged into one row group
+        assert {pq.ParquetFile(p).metadata.num_row_groups for p in web} == {1}
+
+
+def test_sharded_bad_rows_and_duplicates_truth_points_at_the_rows(sharded: Sharded) -> None:
+    bad = {
+        (r["source"], r["file"], int(r["row"]), r["reason"])
+        for r in read_truth(sharded.out, "bad_rows.csv")
+    }
+    dups = {
+        (r["source"], r["file"], int(r["row"]), r["event_id"])
+        for r in read_truth(sharded.out, "duplicates.csv")
+    }
+    assert bad == sharded.bad and dups == sharded.dups
+    assert (sharded.summary["bad_rows"], sharded.summary["duplicates"]) == (len(bad), len(dups))
+    reasons = {reason for s, _, _, reason in bad if s == "web"}
+    json_lines = sharded.file_format != "parquet"  # Parquet cannot hold a broken JSON line
+    assert reasons == {"bad_timestamp", "missing_id", "junk_identifiers"} | (
+        {"invalid_json"} if json_lines else set()
+    )
+    if sharded.file_format == "jsonl.gz":  # rows of later shards are numbered after the earlier
+        first_part = {
+            name: _gzip_members(sharded.out / name)[0].count(b"\n") for name in sharded.files
+        }
+        assert any(row > first_part[name] for _, name, row, _ in bad | dups)
+
+
+def test_sharded_row_counts_add_up(sharded: Sharded) -> None:
+    summary = sharded.summary
+    assert summary["persons"] == SHARDED["customers"]
+    assert summary["events"] == {s: len(sharded.valid[s]) for s in ("web", "crm", "email")}
+    rows = sum(len(rows) for rows in sharded.files.values())
+    assert rows == sum(summary["events"].values()) + summary["bad_rows"] + summary["duplicates"]
+    on_disk = sorted(str(p.relative_to(sharded.out)) for p in sharded.out.rglob("*") if p.is_file())
+    assert on_disk == sorted(summary["files"])  # no parts left behind
+    people = [p["person_id"] for p in read_truth(sharded.out, "people.csv")]
+    assert sorted(people) == [f"p{n:05d}" for n in range(1, SHARDED["customers"] + 1)]
+
+
+def test_no_identifier_links_persons_of_two_shards(sharded: Sharded) -> None:
+    assert_identities_resolve(sharded)
+    # ids that are not identifiers are unique across shards too
+    orders = [o["order_id"] for o in read_truth(sharded.out, "orders.csv")]
+    assert len(orders) == len(set(orders))
+    deals: dict[str, set[str]] = defaultdict(set)
+    for row in sharded.valid["crm"]:
+        if row.get("deal_id"):
+            deals[row["deal_id"]].add(row["contact_id"])
+    assert deals and all(len(contacts) == 1 for contacts in deals.values())
+
+
+def test_hubs_merge_across_shards(sharded: Sharded) -> None:
+    hubs = read_truth(sharded.out, "hubs.csv")
+    # one shared device per shard; the support mailbox is shared by all shards
+    assert sorted((h["identifier_type"], h["persons"]) for h in hubs) == [
+        ("anonymous_id", "3"), ("anonymous_id", "3"), ("anonymous_id", "3"), ("email", "9"),
+    ]  # fmt: skip
+    mailbox = [r for r in sharded.valid["crm"] if r["email"].strip().lower() == SUPPORT_MAILBOX]
+    assert len({r["contact_id"] for r in mailbox}) == 9
+
+
+def test_sharded_sessions_truth_follows_the_rules(sharded: Sharded) -> None:
+    assert _sessions(sharded.out) == _expected_sessions(sharded.valid["web"])
+
+
+def test_shard_sizes() -> None:
+    assert sizes(2000, SHARD_SIZE) == [2000]
+    assert sizes(240, 80) == [80, 80, 80]
+    assert sizes(250, 80) == [63, 63, 62, 62]
+    assert all(min(sizes(n, 80)) >= 40 for n in range(40, 500))
+
+
+def test_rejects_bad_layout_arguments(tmp_path: Path) -> None:
+    for kwargs in (
+        {"layout": "hourly"},
+        {"file_format": "parquet"},  # the weekly layout mixes the formats
+        {"layout": "daily", "file_format": "csv"},
+        {"workers": 0},
+        {"shard_size": 79},
+    ):
+        with pytest.raises(ValueError):
+            generate(tmp_path, **kwargs)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("sharded", [("daily", "jsonl.gz")], ids=["jsonl.gz"], indirect=True)
+def test_the_pipeline_finds_the_truth_planted_across_shards(
+    sharded: Sharded, tmp_path: Path
+) -> None:
+    pipeline = Pipeline(tmp_path)
+    pipeline.inbox = sharded.out
+    pipeline.run()
+    hubs = {
+        (h["identifier_type"], published(h["identifier_type"], h["identifier_value"]),
+         int(h["persons"]))
+        for h in read_truth(sharded.out, "hubs.csv")
+    }  # fmt: skip
+    found = "select identifier_type, identifier_value, customers_joined from marts.identity_hubs"
+    assert set(pipeline.query(found)) == hubs
+    customer = dict(
+        ((t, v), c)
+        for t, v, c in pipeline.query(
+            "select identifier_type, identifier_value, customer_id from marts.customer_identifiers"
+        )
+    )
+    persons: dict[str, set[str]] = defaultdict(set)
+    for row in read_truth(sharded.out, "identifiers.csv"):
+        key = row["identifier_type"], published(row["identifier_type"], row["identifier_value"])
+        persons[customer[key]].add(row["person_id"])
+    assert len(persons) == SHARDED["customers"] and all(len(p) == 1 for p in persons.values())
+    quarantined = set(pipeline.query('select source, file, "row" from meta.quarantine'))
+    assert quarantined == {(s, f, r) for s, f, r, _ in sharded.bad}
+    assert set(pipeline.query('select source, file, "row", event_id from meta.duplicates')) == (
+        sharded.dups
+    )
