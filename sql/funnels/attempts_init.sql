@@ -21,7 +21,7 @@ from config.funnels as f;
 -- Its window runs from that event to `window` later, inclusive.
 create or replace temp table fa_attempts as
 select
-    row_number() over (order by s.funnel, s.unit_id, s.unit_seq) as attempt_id,
+    row_number() over (order by s.unit_key, s.unit_seq) as attempt_id,
     s.funnel,
     s.unit_id,
     s.unit_key,

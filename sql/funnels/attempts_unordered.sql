@@ -11,7 +11,7 @@ where f.order_mode = 'unordered' and s.step_index is not null;
 create or replace temp table fa_anchors as
 select
     (select coalesce(max(attempt_id), 0) from fa_attempts)
-    + row_number() over (order by funnel, unit_id, unit_seq) as attempt_id,
+    + row_number() over (order by unit_key, unit_seq) as attempt_id,
     funnel,
     unit_id,
     unit_key,

@@ -51,7 +51,7 @@ select distinct unit_key, level, chain_seq, start_seq from picked;
 create or replace temp table fc_attempts as
 select
     (select coalesce(max(attempt_id), 0) from fa_attempts)
-    + row_number() over (order by s.funnel, s.unit_id, s.unit_seq) as attempt_id,
+    + row_number() over (order by s.unit_key, s.unit_seq) as attempt_id,
     s.funnel,
     s.unit_id,
     s.unit_key,
