@@ -135,6 +135,10 @@ funnels:
     window: 60s
     steps: [{event: A}, {event: B, window: 20s}, {event: C}, {event: D, window: 15s}]
   - {name: strict, window: 60s, order: strict, steps: [{event: A}, {event: B}, {event: C}]}
+  - name: unordered
+    window: 60s
+    order: unordered
+    steps: [{event: A}, {any_of: [{event: A}, {event: B}]}, {event: C}]
   - name: strict_windowed
     window: 60s
     order: strict
@@ -217,6 +221,10 @@ def reference_units(funnel: Any, events: list[Event], latest: int) -> dict[str, 
         ]
         attempts = []
         for s, e in enumerate(ev):
+            if funnel.order == "unordered":
+                if steps_of[s]:
+                    attempts.append(_unordered_attempt(ev, steps_of, s, funnel.window))
+                continue
             if 1 not in steps_of[s]:
                 continue
             closes = e.t + funnel.window
@@ -250,6 +258,17 @@ def reference_units(funnel: Any, events: list[Event], latest: int) -> dict[str, 
         open_ = any(a[3] >= latest for a in attempts if a[0] == furthest)
         results[unit] = (furthest, rep[1], furthest < n_steps and open_, rep[4])
     return results
+
+
+def _unordered_attempt(ev: list[Event], steps_of: list[set[int]], s: int, window: int) -> tuple:
+    """From the anchor on, within the window, the k-th distinct step matched is step k; one
+    event fills one step, so no more steps than events."""
+    closes = ev[s].t + window
+    inside = [q for q in range(s, len(ev)) if steps_of[q] and ev[q].t <= closes]
+    firsts = sorted((min(q for q in inside if k in steps_of[q]), k)
+                    for k in set().union(*(steps_of[q] for q in inside)))  # fmt: skip
+    reached = firsts[: len(inside)]
+    return (len(reached), ev[s].t, s, closes, [ev[q].t for q, _ in reached])
 
 
 def sql_units(config: FunnelConfig, events: list[Event]) -> dict[str, dict[str, tuple]]:
