@@ -11,36 +11,33 @@
 -- A step with `occurrence` n is filled only by its n-th and later matching events of the unit.
 -- `unit_id` is the customer, or the session for a funnel counted by session; `unit_key`
 -- numbers the (funnel, unit) pairs, so the attempts can partition and join on one integer.
--- `unit_seq` orders the unit's events (time, then source, then event id): in a strict funnel
--- it numbers every event of the unit, so the very next event is `unit_seq + 1`; in the others
--- only the events the funnel matched (ordering every event is only needed for strict funnels).
+-- `unit_seq` numbers the unit's events (time, then source, then event id): in a strict funnel
+-- every event of the unit, so the very next event is `unit_seq + 1`; in the others only the
+-- events the funnel matched (ordering every event is only needed for strict funnels).
+-- Only the steps that need it pay for it: matches are deduplicated where two matchers of one
+-- step can match the same event, and counted where a step has an `occurrence`.
 with matchers as (
     select
         m.*,
         f.count_by,
-        f.order_mode,
         m.matcher_id in (select k.matcher_id from config.matcher_conditions as k)
-            as has_conditions
+            as has_conditions,
+        -- another matcher of the same step (or exclusion) may match the same event, or the
+        -- step counts its matching events: such matches take the slower path below
+        coalesce(s.occurrence, 1) > 1 or exists (
+            select 1
+            from config.funnel_matchers as o
+            where o.funnel = m.funnel and o.matcher_id <> m.matcher_id
+                and o.step_index is not distinct from m.step_index
+                and o.exclude_from is not distinct from m.exclude_from
+                and o.exclude_to is not distinct from m.exclude_to
+                and (o.event_name = m.event_name or o.event_name is null or m.event_name is null)
+                and (o.source = m.source or o.source is null or m.source is null)
+        ) as is_special,
+        coalesce(s.occurrence, 1) as occurrence
     from config.funnel_matchers as m
     inner join config.funnels as f on f.funnel = m.funnel
-),
-
-candidates as (
-    select m.matcher_id, m.has_conditions, m.funnel, m.step_index,
-        m.exclude_from, m.exclude_to, m.count_by, m.order_mode, e.source, e.event_id,
-        e.customer_id, e.session_id, e.occurred_at
-    from marts.events as e
-    inner join matchers as m
-        on m.event_name = e.event_name and (m.source is null or m.source = e.source)
-    where m.count_by = 'customer' or e.session_id is not null
-    union all
-    select m.matcher_id, m.has_conditions, m.funnel, m.step_index,
-        m.exclude_from, m.exclude_to, m.count_by, m.order_mode, e.source, e.event_id,
-        e.customer_id, e.session_id, e.occurred_at
-    from marts.events as e
-    inner join matchers as m
-        on m.event_name is null and (m.source is null or m.source = e.source)
-    where m.count_by = 'customer' or e.session_id is not null
+    left join config.funnel_steps as s on s.funnel = m.funnel and s.step_index = m.step_index
 ),
 
 -- The events of matchers with `where` conditions, with every column a condition may test.
@@ -129,27 +126,105 @@ failed as (
     where holds is not true
 ),
 
-matched as (
-    select
-        c.*,
-        case c.count_by when 'session' then c.session_id else c.customer_id end as unit_id
-    from candidates as c
+-- Matches of the matchers that cannot repeat an event of their step: used as they are.
+plain_matches as (
+    select m.matcher_id, m.has_conditions, m.funnel, m.step_index, m.exclude_from,
+        m.exclude_to, e.source, e.event_id, e.occurred_at,
+        case m.count_by when 'session' then e.session_id else e.customer_id end as unit_id,
+        case m.count_by when 'session' then e.customer_id end as session_customer_id,
+        m.count_by
+    from marts.events as e
+    inner join matchers as m
+        on m.event_name = e.event_name and (m.source is null or m.source = e.source)
+    where not m.is_special and (m.count_by = 'customer' or e.session_id is not null)
+    union all
+    select m.matcher_id, m.has_conditions, m.funnel, m.step_index, m.exclude_from,
+        m.exclude_to, e.source, e.event_id, e.occurred_at,
+        case m.count_by when 'session' then e.session_id else e.customer_id end,
+        case m.count_by when 'session' then e.customer_id end,
+        m.count_by
+    from marts.events as e
+    inner join matchers as m
+        on m.event_name is null and (m.source is null or m.source = e.source)
+    where not m.is_special and (m.count_by = 'customer' or e.session_id is not null)
+),
+
+-- Matches of the others: an event kept once per step, from the step's n-th matching event on.
+special_matches as (
+    select m.matcher_id, m.has_conditions, m.occurrence, m.funnel, m.step_index,
+        m.exclude_from, m.exclude_to, e.source, e.event_id, e.occurred_at,
+        case m.count_by when 'session' then e.session_id else e.customer_id end as unit_id,
+        case m.count_by when 'session' then e.customer_id end as session_customer_id,
+        m.count_by
+    from marts.events as e
+    inner join matchers as m
+        on m.event_name = e.event_name and (m.source is null or m.source = e.source)
+    where m.is_special and (m.count_by = 'customer' or e.session_id is not null)
+    union all
+    select m.matcher_id, m.has_conditions, m.occurrence, m.funnel, m.step_index,
+        m.exclude_from, m.exclude_to, e.source, e.event_id, e.occurred_at,
+        case m.count_by when 'session' then e.session_id else e.customer_id end,
+        case m.count_by when 'session' then e.customer_id end,
+        m.count_by
+    from marts.events as e
+    inner join matchers as m
+        on m.event_name is null and (m.source is null or m.source = e.source)
+    where m.is_special and (m.count_by = 'customer' or e.session_id is not null)
+),
+
+special_events as (
+    select distinct c.occurrence, c.funnel, c.step_index, c.exclude_from, c.exclude_to,
+        c.unit_id, c.session_customer_id, c.count_by, c.source, c.event_id, c.occurred_at
+    from special_matches as c
     where not c.has_conditions or not exists (
         select 1 from failed as f
         where f.matcher_id = c.matcher_id and f.source = c.source and f.event_id = c.event_id
     )
 ),
 
--- Several matchers of one step (any_of) can match the same event: it is kept once.
 step_rows as (
-    select distinct funnel, step_index, exclude_from, exclude_to, order_mode, unit_id,
-        customer_id, source, event_id, occurred_at
-    from matched
+    select c.funnel, c.step_index, c.exclude_from, c.exclude_to, c.unit_id,
+        c.session_customer_id, c.count_by, c.source, c.event_id, c.occurred_at
+    from plain_matches as c
+    where not c.has_conditions or not exists (
+        select 1 from failed as f
+        where f.matcher_id = c.matcher_id and f.source = c.source and f.event_id = c.event_id
+    )
+    union all
+    select funnel, step_index, exclude_from, exclude_to, unit_id, session_customer_id, count_by,
+        source, event_id, occurred_at
+    from (
+        select
+            *,
+            row_number() over (
+                partition by funnel, step_index, exclude_from, exclude_to, unit_id
+                order by occurred_at, source, event_id
+            ) as n
+        from special_events
+    ) as counted
+    where n >= occurrence
 ),
 
+funnel_keys as (
+    select funnel, row_number() over (order by funnel) * 4294967296 as key_base
+    from config.funnels
+),
+
+-- A number for every customer and every session; with its funnel's base, the unit_key.
 units as (
-    select funnel, unit_id, row_number() over (order by funnel, unit_id) as unit_key
-    from (select distinct funnel, unit_id from step_rows) as u
+    select 'customer' as count_by, customer_id as unit_id,
+        row_number() over (order by customer_id) as unit_number
+    from (select distinct customer_id from marts.events) as c
+    union all
+    select 'session', session_id, row_number() over (order by session_id)
+    from (select distinct session_id from marts.events where session_id is not null) as s
+),
+
+keyed as (
+    select r.*, k.key_base + u.unit_number as unit_key
+    from step_rows as r
+    inner join funnel_keys as k on k.funnel = r.funnel
+    inner join units as u on u.count_by = r.count_by and u.unit_id = r.unit_id
 ),
 
 -- Strict funnels only: every event of the unit, numbered.
@@ -166,47 +241,6 @@ strict_sequence as (
     from marts.events as e
     inner join config.funnels as f
         on f.order_mode = 'strict' and (f.count_by = 'customer' or e.session_id is not null)
-),
-
-sequenced as (
-    select
-        r.*,
-        dense_rank() over (
-            partition by r.funnel, r.unit_id order by r.occurred_at, r.source, r.event_id
-        ) as unit_seq
-    from step_rows as r
-    where r.order_mode <> 'strict'
-    union all
-    select r.*, q.unit_seq
-    from step_rows as r
-    inner join strict_sequence as q
-        on q.funnel = r.funnel and q.source = r.source and q.event_id = r.event_id
-    where r.order_mode = 'strict'
-),
-
-with_occurrence as (
-    select q.*, u.unit_key, coalesce(s.occurrence, 1) as occurrence
-    from sequenced as q
-    inner join units as u on u.funnel = q.funnel and u.unit_id = q.unit_id
-    left join config.funnel_steps as s on s.funnel = q.funnel and s.step_index = q.step_index
-),
-
-kept as (
-    select funnel, step_index, exclude_from, exclude_to, order_mode, unit_id, customer_id,
-        source, event_id, occurred_at, unit_seq, unit_key, occurrence
-    from with_occurrence
-    where occurrence = 1
-    union all
-    select funnel, step_index, exclude_from, exclude_to, order_mode, unit_id, customer_id,
-        source, event_id, occurred_at, unit_seq, unit_key, occurrence
-    from (
-        select
-            *,
-            row_number() over (partition by unit_key, step_index order by unit_seq) as n
-        from with_occurrence
-        where occurrence > 1
-    ) as repeated
-    where n >= occurrence
 )
 
 select
@@ -216,9 +250,13 @@ select
     cast(r.exclude_to as integer) as exclude_to,
     cast(r.unit_id as varchar) as unit_id,
     cast(r.unit_key as bigint) as unit_key,
-    cast(r.unit_seq as bigint) as unit_seq,
-    cast(r.customer_id as varchar) as customer_id,
+    cast(coalesce(q.unit_seq, dense_rank() over (
+        partition by r.unit_key order by r.occurred_at, r.source, r.event_id
+    )) as bigint) as unit_seq,
+    cast(coalesce(r.session_customer_id, r.unit_id) as varchar) as customer_id,
     cast(r.source as varchar) as source,
     cast(r.event_id as varchar) as event_id,
     cast(r.occurred_at as timestamp) as occurred_at
-from kept as r
+from keyed as r
+left join strict_sequence as q
+    on q.funnel = r.funnel and q.source = r.source and q.event_id = r.event_id
