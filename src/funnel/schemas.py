@@ -391,7 +391,7 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 250_000
 """Rows validated at once: a chunk, not the table, bounds the memory a check needs."""
 MAX_FAILURE_CASES = 1_000
 """Failure cases kept per column and check (those of the first rows); every one is counted."""
@@ -482,11 +482,12 @@ def _duplicates(
     """
     keys = ", ".join(_quote(c) for c in key.columns)
     same = " and ".join(f"c.{_quote(c)} is not distinct from d.{_quote(c)}" for c in key.columns)
+    repeated = f"select hash({keys}) as h from {table} group by h having count(*) > 1"
+    if not con.sql(f"select count(*) from ({repeated})").fetchall()[0][0]:
+        return 0, pl.DataFrame(schema=FAILURE_COLUMNS), pl.DataFrame()  # one scan when valid
     found = con.sql(
         f"""
-        with repeated as (
-            select h from (select hash({keys}) as h from {table}) group by h having count(*) > 1
-        ),
+        with repeated as ({repeated}),
         candidates as (
             select rowid as row, {keys} from {table}
             where hash({keys}) in (select h from repeated)
@@ -498,7 +499,7 @@ def _duplicates(
         limit {MAX_FAILURE_CASES}
         """
     ).fetchall()
-    if not found:
+    if not found:  # only hashes collided
         return 0, pl.DataFrame(schema=FAILURE_COLUMNS), pl.DataFrame()
     ids = ", ".join(str(row) for row, _ in found)
     rows = con.sql(
