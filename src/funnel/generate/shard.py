@@ -23,7 +23,7 @@ from .people import build_population
 from .records import Row
 from .writers import Chunk, encode
 
-# Persons per shard: about 28 events each, so a shard's rows and truth stay near 0.6 GB.
+# Persons per shard: about 28 events each; a worker building one peaks near 0.9 GB.
 SHARD_SIZE = 20_000
 _COLUMNS = {"web": web.FLAT_COLUMNS, "crm": crm.COLUMNS, "email": email.COLUMNS}
 _FLATTEN = {"web": web.flatten, "crm": None, "email": None}
