@@ -3,68 +3,109 @@
 -- reached its furthest step (the representative: in the first chain at that level, the
 -- earliest attempt whose window still covers the chain's event at that step) and the latest
 -- that reached it (the last attempt of the last chain at that level: the window that closes
--- last, which tells whether the unit is still in progress). Both, with their steps, join the
--- attempts of the other funnels. Chains are ordered as their step-1 events are.
-create or replace temp table fc_picked as
-with furthest as (
+-- last, which tells whether the unit is still in progress). Chains are ordered as their
+-- step-1 events are. Both attempts, with their steps, join the attempts of the other funnels.
+create or replace temp table fc_targets as
+with units as (
+    select unit_key, min(first_seq) as first_seq, max(last_seq) as last_seq
+    from fc_chains
+    group by unit_key
+),
+
+furthest as (
     select unit_key, max(step_index) as level
     from fc_chain_steps
     group by unit_key
 ),
 
--- Units whose chains reached step 2 or further: the first and last chain at the furthest.
-reached as (
-    select st.unit_key, f.level, min(st.chain_seq) as first_chain, max(st.chain_seq) as last_chain
+-- The first and the last chain that reached the unit's furthest step (2 or more).
+at_furthest as (
+    select st.unit_key, f.level, min(st.chain_seq) as first_chain,
+        max(st.chain_seq) as last_chain
     from fc_chain_steps as st
     inner join furthest as f on f.unit_key = st.unit_key and f.level = st.step_index
     group by st.unit_key, f.level
+)
+
+select
+    u.unit_key,
+    coalesce(a.level, 1) as level,
+    a.first_chain,
+    a.last_chain,
+    -- where the representative is: a run of step-1 events, from the first one whose window
+    -- covers the furthest step (reached_at)
+    coalesce(rep.first_seq, u.first_seq) as rep_from_seq,
+    coalesce(rep.last_seq, u.first_seq) as rep_to_seq,
+    st.occurred_at as reached_at,
+    rep.window_seconds,
+    coalesce(latest.last_seq, u.last_seq) as latest_seq
+from units as u
+left join at_furthest as a on a.unit_key = u.unit_key
+left join fc_chains as rep on rep.unit_key = a.unit_key and rep.chain_seq = a.first_chain
+left join fc_chain_steps as st
+    on st.unit_key = a.unit_key and st.chain_seq = a.first_chain and st.step_index = a.level
+left join fc_chains as latest on latest.unit_key = a.unit_key and latest.chain_seq = a.last_chain;
+
+-- One pass over the step-1 events picks both attempts of every unit.
+create or replace temp table fc_attempts as
+with hits as (
+    select
+        t.unit_key,
+        t.level,
+        s.unit_seq,
+        s.funnel,
+        s.unit_id,
+        s.customer_id,
+        s.occurred_at,
+        s.unit_seq = t.latest_seq as is_latest,
+        case when s.unit_seq = t.latest_seq then t.last_chain else t.first_chain end
+            as chain_seq,
+        s.unit_seq between t.rep_from_seq and t.rep_to_seq
+        and (t.reached_at is null
+            or s.occurred_at + to_seconds(t.window_seconds) >= t.reached_at) as is_candidate
+    from intermediate.int_funnels__step_events as s
+    inner join fc_targets as t on t.unit_key = s.unit_key
+    where s.step_index = 1
+        and (
+            s.unit_seq = t.latest_seq
+            or (
+                s.unit_seq between t.rep_from_seq and t.rep_to_seq
+                and (t.reached_at is null
+                    or s.occurred_at + to_seconds(t.window_seconds) >= t.reached_at)
+            )
+        )
 ),
 
 picked as (
-    select r.unit_key, r.level, r.first_chain as chain_seq, min(s.unit_seq) as start_seq
-    from reached as r
-    inner join fc_chain_steps as st
-        on st.unit_key = r.unit_key and st.chain_seq = r.first_chain
-        and st.step_index = r.level
-    inner join fc_starts as s on s.unit_key = r.unit_key and s.chain_seq = r.first_chain
-    where s.closes_at >= st.occurred_at
-    group by r.unit_key, r.level, r.first_chain
-    union all
-    select r.unit_key, r.level, r.last_chain, c.last_seq
-    from reached as r
-    inner join fc_chains as c on c.unit_key = r.unit_key and c.chain_seq = r.last_chain
-    union all
-    -- every attempt of the other units stopped at step 1: their first and last
-    select unit_key, 1, null, min(first_seq)
-    from fc_chains
-    where unit_key not in (select unit_key from furthest)
-    group by unit_key
-    union all
-    select unit_key, 1, null, max(last_seq)
-    from fc_chains
-    where unit_key not in (select unit_key from furthest)
-    group by unit_key
+    select
+        *,
+        row_number() over (partition by unit_key order by unit_seq) as n
+    from hits
+    where is_candidate
 )
 
-select distinct unit_key, level, chain_seq, start_seq from picked;
-
-create or replace temp table fc_attempts as
 select
     (select coalesce(max(attempt_id), 0) from fa_attempts)
-    + row_number() over (order by s.unit_key, s.unit_seq) as attempt_id,
-    s.funnel,
-    s.unit_id,
-    s.unit_key,
-    s.customer_id,
-    s.occurred_at as entered_at,
-    s.occurred_at + to_seconds(f.window_seconds) as closes_at,
+    + row_number() over (order by p.unit_key, p.unit_seq) as attempt_id,
+    p.funnel,
+    p.unit_id,
+    p.unit_key,
+    p.customer_id,
+    p.occurred_at as entered_at,
+    p.occurred_at + to_seconds(f.window_seconds) as closes_at,
     p.level,
-    s.unit_seq,
+    p.unit_seq,
     p.chain_seq
-from fc_picked as p
-inner join intermediate.int_funnels__step_events as s
-    on s.unit_key = p.unit_key and s.unit_seq = p.start_seq and s.step_index = 1
-inner join fa_funnels as f on f.funnel = s.funnel;
+from (
+    select unit_key, level, unit_seq, funnel, unit_id, customer_id, occurred_at, chain_seq
+    from picked
+    where n = 1
+    union
+    select unit_key, level, unit_seq, funnel, unit_id, customer_id, occurred_at, chain_seq
+    from hits
+    where is_latest
+) as p
+inner join fa_funnels as f on f.funnel = p.funnel;
 
 insert into fa_attempts
 select attempt_id, funnel, unit_id, unit_key, customer_id, entered_at, closes_at, level, unit_seq

@@ -21,25 +21,24 @@ merged as (
 swept as (
     select
         *,
-        min(case when is_step = 1 then unit_seq end) over (
-            partition by unit_key
-            order by unit_seq, is_step desc
-            rows between current row and unbounded following
-        ) as next_seq
+        min(case when is_step = 1 then unit_seq end) over ahead as next_seq,
+        min(case when is_step = 1 then occurred_at end) over ahead as next_at
     from merged
+    window ahead as (
+        partition by unit_key
+        order by unit_seq, is_step desc
+        rows between current row and unbounded following
+    )
 )
 
-select w.unit_key, w.unit_seq as from_seq, s.unit_seq as next_seq, s.occurred_at as next_at
-from swept as w
-inner join intermediate.int_funnels__step_events as s
-    on s.unit_key = w.unit_key and s.unit_seq = w.next_seq and s.step_index = $step
-where w.is_step = 0;
+select unit_key, unit_seq as from_seq, next_seq, next_at
+from swept
+where is_step = 0 and next_seq is not null;
 
 insert into fc_chain_steps
-select p.unit_key, p.chain_seq, $step, n.next_seq, n.next_at
+select p.unit_key, p.chain_seq, $step, n.next_seq, n.next_at, p.closes_at
 from fc_chain_steps as p
-inner join fc_chains as c on c.unit_key = p.unit_key and c.chain_seq = p.chain_seq
 inner join fc_next as n on n.unit_key = p.unit_key and n.from_seq = p.unit_seq
-where p.step_index = $step - 1 and n.next_at <= c.closes_at;
+where p.step_index = $step - 1 and n.next_at <= p.closes_at;
 
 select count(*) from fc_chain_steps where step_index = $step;
