@@ -30,19 +30,22 @@ class AttemptsReport:
 
 def build_attempts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> AttemptsReport:
     execute(con, read_sql("funnels/attempts_init.sql"), params)
-    step_sql = read_sql("funnels/attempts_step.sql")
-    for step in range(2, _max_steps(con, plain=False) + 1):
-        ((advanced,),) = execute(con, step_sql, {**params, "step": step})
-        if advanced == 0:
-            break
-    execute(con, read_sql("funnels/attempts_unordered.sql"), params)
-    execute(con, read_sql("funnels/chains_init.sql"), params)
-    step_sql = read_sql("funnels/chains_step.sql")
-    for step in range(3, _max_steps(con, plain=True) + 1):
-        ((advanced,),) = execute(con, step_sql, {**params, "step": step})
-        if advanced == 0:
-            break
-    execute(con, read_sql("funnels/chains_attempts.sql"), params)
+    exact_steps, unordered, plain_steps = con.execute(
+        """
+        select
+            coalesce(max(steps) filter (where order_mode <> 'unordered' and not is_plain), 0),
+            count(*) filter (where order_mode = 'unordered') > 0,
+            coalesce(max(steps) filter (where is_plain), 0)
+        from fa_funnels
+        """
+    ).fetchone()
+    _advance(con, "funnels/attempts_step.sql", params, range(2, exact_steps + 1))
+    if unordered:
+        execute(con, read_sql("funnels/attempts_unordered.sql"), params)
+    if plain_steps:
+        execute(con, read_sql("funnels/chains_init.sql"), params)
+        _advance(con, "funnels/chains_step.sql", params, range(3, plain_steps + 1))
+        execute(con, read_sql("funnels/chains_attempts.sql"), params)
     execute(con, read_sql("funnels/attempts_publish.sql"), params)
     attempts, steps = con.execute(
         "select count(*), (select count(*) from intermediate.int_funnels__attempt_steps) "
@@ -51,8 +54,12 @@ def build_attempts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> At
     return AttemptsReport(attempts, steps)
 
 
-def _max_steps(con: duckdb.DuckDBPyConnection, plain: bool) -> int:
-    (steps,) = con.execute(
-        "select coalesce(max(steps), 0) from fa_funnels where is_plain = ?", [plain]
-    ).fetchone()
-    return steps
+def _advance(
+    con: duckdb.DuckDBPyConnection, script: str, params: dict[str, Any], steps: range
+) -> None:
+    """Run a step script for each step index until no attempt or chain advances."""
+    sql = read_sql(script)
+    for step in steps:
+        ((advanced,),) = execute(con, sql, {**params, "step": step})
+        if advanced == 0:
+            break
