@@ -210,14 +210,23 @@ funnel_keys as (
     from config.funnels
 ),
 
--- A number for every customer and every session; with its funnel's base, the unit_key.
+-- A number for every customer and every session (where a funnel counts them); with its
+-- funnel's base, the unit_key.
 units as (
     select 'customer' as count_by, customer_id as unit_id,
         row_number() over (order by customer_id) as unit_number
-    from (select distinct customer_id from marts.events) as c
+    from (
+        select distinct customer_id
+        from marts.events
+        where 'customer' in (select count_by from config.funnels)
+    ) as c
     union all
     select 'session', session_id, row_number() over (order by session_id)
-    from (select distinct session_id from marts.events where session_id is not null) as s
+    from (
+        select distinct session_id
+        from marts.events
+        where session_id is not null and 'session' in (select count_by from config.funnels)
+    ) as s
 ),
 
 keyed as (
