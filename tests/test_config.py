@@ -35,9 +35,11 @@ def test_missing_file_means_defaults() -> None:
 def test_repository_config_is_valid_and_states_the_defaults() -> None:
     cfg = load_config(REPO / "funnel.yaml")
     defaults = FunnelConfig()
-    # every section it writes out repeats the defaults; it adds the example funnels
-    assert cfg.model_copy(update={"funnels": []}) == defaults
+    # every section it writes out repeats the defaults; it adds the example funnels and a DuckDB
+    # memory limit that fits this project's machines
+    assert cfg.model_copy(update={"funnels": [], "warehouse": defaults.warehouse}) == defaults
     assert [f.name for f in cfg.funnels] == ["checkout", "checkout_in_session"]
+    assert cfg.warehouse.memory_limit == "5GB"
 
 
 def test_a_file_with_one_section_is_valid(tmp_path: Path) -> None:
