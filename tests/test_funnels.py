@@ -74,6 +74,19 @@ def track(message_id: str, seconds: float, device: str, event: str) -> dict:
     return web(message_id, seconds, anon=device, type="track", event=event)
 
 
+def run_cases(pipeline: Pipeline, cases: dict[str, list[tuple[str, float]]]) -> None:
+    """One device per case, its (event, seconds after T0) tracks in order; then run."""
+    write_jsonl(
+        pipeline.inbox / "web" / "e.jsonl",
+        [
+            track(f"{d}-{i}", t, d, e)
+            for d, steps in cases.items()
+            for i, (e, t) in enumerate(steps)
+        ],
+    )
+    pipeline.run()
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     pipeline = Pipeline(tmp_path_factory.mktemp("funnels"))
@@ -178,15 +191,7 @@ def test_step_windows_are_exact_not_greedy(tmp_path) -> None:
         "late": [("A", 0), ("B", 700)],  # B 11:40 after A
         "edge": [("A", 0), ("B", 600), ("C", 1200)],  # exactly 10 minutes each: inside
     }
-    write_jsonl(
-        pipeline.inbox / "web" / "e.jsonl",
-        [
-            track(f"{d}-{i}", t, d, e)
-            for d, steps in cases.items()
-            for i, (e, t) in enumerate(steps)
-        ],
-    )
-    pipeline.run()
+    run_cases(pipeline, cases)
     assert furthest(pipeline, "quick") == {"trap": 3, "late": 1, "edge": 3}
 
 
@@ -233,15 +238,7 @@ def test_ties_shared_events_and_exact_boundaries(tmp_path) -> None:
         "late-open": [("A", 0), ("B", 10), ("A", 97000), ("B", 97010)],
         "clock": [("Tick", 100000)],  # the latest event in the warehouse
     }
-    write_jsonl(
-        pipeline.inbox / "web" / "e.jsonl",
-        [
-            track(f"{d}-{i}", t, d, e)
-            for d, steps in cases.items()
-            for i, (e, t) in enumerate(steps)
-        ],
-    )
-    pipeline.run()
+    run_cases(pipeline, cases)
 
     def units(funnel: str) -> dict[str, tuple[int, float, bool]]:
         rows = pipeline.query(

@@ -63,6 +63,15 @@ def is_complete(inbox: Path, warehouse: Path) -> bool:
     return published_files == files and events == loaded
 
 
+def published(tmp_path: Path, exports: Path) -> Pipeline:
+    """A pipeline whose inbox holds `exports` (without the truth), run once."""
+    pipeline = Pipeline(tmp_path)
+    shutil.rmtree(pipeline.inbox)
+    shutil.copytree(exports, pipeline.inbox, ignore=shutil.ignore_patterns("truth"))
+    pipeline.run()
+    return pipeline
+
+
 def test_a_killed_run_changes_nothing_and_the_next_run_succeeds(
     tmp_path: Path, exports: tuple[Path, Path]
 ) -> None:
@@ -104,10 +113,7 @@ def test_a_reader_holding_the_warehouse_never_blocks_a_run(
     tmp_path: Path, exports: tuple[Path, Path]
 ) -> None:
     first, second = exports
-    pipeline = Pipeline(tmp_path)
-    shutil.rmtree(pipeline.inbox)
-    shutil.copytree(first, pipeline.inbox, ignore=shutil.ignore_patterns("truth"))
-    pipeline.run()
+    pipeline = published(tmp_path, first)
     events_before = events_in(pipeline.warehouse)
 
     # an analyst's session, left open: it holds the published file read-only
@@ -136,10 +142,7 @@ def test_a_failing_check_leaves_the_published_sample_unchanged(
     tmp_path: Path, exports: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = exports
-    pipeline = Pipeline(tmp_path)
-    shutil.rmtree(pipeline.inbox)
-    shutil.copytree(first, pipeline.inbox, ignore=shutil.ignore_patterns("truth"))
-    pipeline.run()
+    pipeline = published(tmp_path, first)
     before = pipeline.warehouse.read_bytes()
 
     class NoBounces(schemas.Sessions):  # a deliberately failing check: the sample has bounces

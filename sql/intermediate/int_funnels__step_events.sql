@@ -127,6 +127,8 @@ failed as (
 ),
 
 -- Matches of the matchers that cannot repeat an event of their step: used as they are.
+-- (Two joins, not one split afterwards: each join filters its matchers before touching the
+-- events; one shared join measured 30% slower, the split not pushed below the union.)
 plain_matches as (
     select m.matcher_id, m.has_conditions, m.funnel, m.step_index, m.exclude_from,
         m.exclude_to, e.source, e.event_id, e.occurred_at,
