@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from funnel.ingest.readers import FileError, file_format, read_file, start_batch
+from funnel.ingest.readers import FileError, read_file, start_batch
 from funnel.ingest.sources import EXTENSIONS, Source
 from funnel.warehouse import execute, read_sql
 
@@ -154,7 +154,6 @@ def ingest_source(
         if digest in known:
             report.files_skipped.append(rel)
             continue
-        file_format(path)  # fails fast on an unsupported name
         known.add(digest)
         new.append(NewFile(path, rel, digest, path.stat().st_size))
     for batch in batches(new, batch_bytes):
