@@ -4,6 +4,8 @@
 create or replace macro parse_timestamp(value) as (
     case
         when value is null then null
+        -- (a date has a '-' and an epoch none: most values skip the two regular expressions)
+        when contains(value, '-') then timezone('UTC', try_cast(trim(value) as timestamptz))
         when regexp_full_match(trim(value), '\d{1,11}(\.\d+)?')
             then timezone('UTC', to_timestamp(cast(trim(value) as double)))
         when regexp_full_match(trim(value), '\d{12,14}')
