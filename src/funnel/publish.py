@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from funnel.warehouse import keep_order
+
 # What analysts and dashboards read: the marts, and the ingest bookkeeping behind their numbers.
 PUBLISHED = {
     "marts": None,  # every table
@@ -72,6 +74,7 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> Pub
         "insert into meta.runs values (?, cast(now() as timestamp), ?, ?)",
         [run_id, len(tables), rows],
     )
+    keep_order(con)  # the copies keep the row positions the checks reported
     con.execute("attach ? as target", [str(target)])
     try:
         for schema in PUBLISHED:

@@ -25,7 +25,9 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 def connection_config(cfg: FunnelConfig) -> dict[str, Any]:
     """DuckDB settings for every connection: the operator's resource limits."""
-    settings: dict[str, Any] = {}
+    # Tables are sets: a model writes its rows in any order, in parallel (half the time of an
+    # ordered write). Steps that number rows in read order ask for order (`keep_order`).
+    settings: dict[str, Any] = {"preserve_insertion_order": False}
     wh = cfg.warehouse
     if wh.memory_limit:
         settings["memory_limit"] = wh.memory_limit
@@ -41,6 +43,12 @@ def connect(database: Path | str, cfg: FunnelConfig) -> duckdb.DuckDBPyConnectio
     con = duckdb.connect(str(database), config=connection_config(cfg))
     prepare(con, cfg)
     return con
+
+
+def keep_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Make this connection keep rows in the order they are read (line numbers, published
+    copies whose row positions the checks reported)."""
+    con.execute("set preserve_insertion_order = true")
 
 
 def prepare(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> None:

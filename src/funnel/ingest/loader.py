@@ -21,7 +21,7 @@ import duckdb
 
 from funnel.ingest.readers import FileError, read_file, start_batch
 from funnel.ingest.sources import EXTENSIONS, Source
-from funnel.warehouse import execute, read_sql
+from funnel.warehouse import execute, keep_order, read_sql
 
 META_DDL = """
 create table if not exists meta.ingested_files (
@@ -139,6 +139,7 @@ def ingest_source(
     `run_id` marks every meta row this run writes. New files load in batches of at most
     `batch_bytes` on disk (at least one file each), one transaction per batch."""
     started = time.perf_counter()
+    keep_order(con)  # lines are numbered as they are read
     ensure_tables(con, source)
     report = IngestReport(source.name)
     known = {
