@@ -8,7 +8,8 @@ total, events per second, and side by side on the same files:
 - floor: DuckDB alone loading the files into one table and sorting it once by identifier and
   time (no pipeline ingests and orders the data faster);
 - peer: ClickHouse's windowFunnel (chdb) computing the checkout funnel on the same events, next
-  to our funnel steps, with both step counts;
+  to our funnel SQL computing the same funnel alone on the same events (both read the same CSV
+  of the funnel's events), with a check that the step counts are equal;
 - naive: the pandas code an analyst would write for sessions and the checkout funnel (only up
   to `--pandas-max` events).
 Results also go to .bench/results-<N>-<format>.json so runs can be compared over time. Timings are
@@ -29,8 +30,10 @@ from pathlib import Path
 
 import duckdb
 
-from funnel.config import load_config
+from funnel.config import Funnel, FunnelConfig, load_config
+from funnel.funnels import build_attempts
 from funnel.generate import generate
+from funnel.warehouse import connection_config, prepare, sql_params
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS_PER_PERSON = 28  # about what the generator writes per person (all sources)
@@ -49,6 +52,8 @@ class Result:
     funnel_seconds: float = 0.0
     chdb_seconds: float | None = None
     chdb_matches: bool | None = None
+    alone_seconds: float | None = None  # our funnel SQL, the checkout funnel alone
+    alone_matches: bool | None = None
     pandas_seconds: float | None = None
     pandas_customers_at_step_1: int | None = None
 
@@ -165,15 +170,14 @@ def floor(inbox: Path, work: Path) -> float:
         return time.perf_counter() - started
 
 
-def checkout_events(
-    warehouse: Path,
-) -> tuple[list[str], list[tuple[str, int, str]], list[int], int]:
-    """The checkout funnel's steps, its step events, our step counts and its window."""
+def checkout_events(warehouse: Path) -> tuple[Funnel, list[tuple[str, int, str, str]], list[int]]:
+    """The checkout funnel, its step events (customer, epoch ms, event name, event id) and our
+    customers per step in the job's `funnel_steps`."""
     funnel = next(f for f in load_config(REPO / "funnel.yaml").funnels if f.name == CHECKOUT)
     steps = [s.event for s in funnel.steps]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
-            "select customer_id, epoch_ms(occurred_at), event_name from marts.events"
+            "select customer_id, epoch_ms(occurred_at), event_name, event_id from marts.events"
             f" where source = 'web' and event_name in ({', '.join('?' for _ in steps)})",
             steps,
         ).fetchall()
@@ -185,24 +189,28 @@ def checkout_events(
                 [CHECKOUT],
             ).fetchall()
         ]
-    return steps, rows, ours, funnel.window
+    return funnel, rows, ours
 
 
 def peer(warehouse: Path, work: Path, result: Result) -> None:
-    """ClickHouse's windowFunnel on the same checkout events (the events export is not timed)."""
+    """The checkout funnel alone, on the same events (a CSV of them, written untimed): our
+    funnel SQL, and ClickHouse's windowFunnel through chdb."""
+    funnel, rows, ours = checkout_events(warehouse)
+    path = work / "checkout.csv"
+    path.write_text("".join(f"{c},{t},{e},{i}\n" for c, t, e, i in rows))
+    result.alone_seconds, alone = funnel_alone(funnel, path, work)
+    result.alone_matches = alone == ours
     try:
         import chdb
     except ImportError:
         return
-    steps, rows, ours, window = checkout_events(warehouse)
-    path = work / "checkout.csv"
-    path.write_text("".join(f"{c},{t},{e}\n" for c, t, e in rows))
+    steps = [s.event for s in funnel.steps]
     conditions = ", ".join(f"e = '{s}'" for s in steps)
     started = time.perf_counter()
     answer = chdb.query(
-        f"select level, count() from (select windowFunnel({window * 1000})(t, {conditions})"
-        f" as level from file('{path}', 'CSV', 'c String, t UInt64, e String') group by c)"
-        " group by level",
+        f"select level, count() from (select windowFunnel({funnel.window * 1000})(t, {conditions})"
+        f" as level from file('{path}', 'CSV', 'c String, t UInt64, e String, i String')"
+        " group by c) group by level",
         "CSV",
     )
     result.chdb_seconds = time.perf_counter() - started
@@ -211,11 +219,57 @@ def peer(warehouse: Path, work: Path, result: Result) -> None:
     result.chdb_matches = theirs == ours
 
 
+def funnel_alone(funnel: Funnel, path: Path, work: Path) -> tuple[float, list[int]]:
+    """Our funnel SQL (`funnel.funnels`) with only `funnel` configured, on the events of `path`
+    numbered as `int_funnels__step_events` numbers them; the seconds and customers per step."""
+    cfg = FunnelConfig(funnels=[funnel])
+    database = work / "alone.duckdb"
+    database.unlink(missing_ok=True)
+    with duckdb.connect(str(database), config=connection_config(cfg)) as con:
+        prepare(con, cfg)
+        steps = [s.event for s in funnel.steps]
+        started = time.perf_counter()
+        con.execute(
+            """
+            create table intermediate.int_funnels__step_events as
+            select
+                ? as funnel,
+                cast(list_position(?, e) as integer) as step_index,
+                cast(null as integer) as exclude_from,
+                cast(null as integer) as exclude_to,
+                c as unit_id,
+                dense_rank() over (order by c) as unit_key,
+                row_number() over (partition by c order by t, i) as unit_seq,
+                c as customer_id,
+                'web' as source,
+                i as event_id,
+                make_timestamp(t * 1000) as occurred_at
+            from read_csv(?, header = false, columns = {
+                'c': 'VARCHAR', 't': 'BIGINT', 'e': 'VARCHAR', 'i': 'VARCHAR'})
+            """,
+            [funnel.name, steps, str(path)],
+        )
+        build_attempts(con, sql_params(cfg, "unused"))
+        furthest = con.execute(
+            """
+            select list(
+                (select count(*) from (
+                    select max(level) as level from intermediate.int_funnels__attempts
+                    where not is_voided group by unit_id
+                ) where level >= k) order by k)
+            from range(1, ? + 1) as t(k)
+            """,
+            [len(steps)],
+        ).fetchone()[0]
+        return time.perf_counter() - started, furthest
+
+
 def naive_pandas(inbox: Path, warehouse: Path, result: Result) -> None:
     """What an analyst would write: read the web exports, sessionize, one funnel."""
     import pandas as pd
 
-    steps, _, _, window = checkout_events(warehouse)
+    funnel, _, _ = checkout_events(warehouse)
+    steps, window = [s.event for s in funnel.steps], funnel.window
     started = time.perf_counter()
     frames = []
     for path in sorted((inbox / "web").iterdir()):
@@ -279,10 +333,15 @@ def report(result: Result) -> str:
         f"   job / floor = {result.pipeline_seconds / result.floor_seconds:.1f}x",
         f"{'our funnel steps (all funnels)':<48} {result.funnel_seconds:>9.2f}",
     ]
+    if result.alone_seconds is not None:
+        lines.append(
+            f"{'ours: checkout funnel alone, same events':<48} {result.alone_seconds:>9.2f}"
+            f"   same counts as the job: {result.alone_matches}"
+        )
     if result.chdb_seconds is not None:
         lines.append(
             f"{'peer: chdb windowFunnel (checkout)':<48} {result.chdb_seconds:>9.2f}"
-            f"   same counts: {result.chdb_matches}"
+            f"   same counts as the job: {result.chdb_matches}"
         )
     if result.pandas_seconds is not None:
         lines.append(

@@ -16,6 +16,7 @@ def test_the_harness_runs_and_reports(tmp_path: Path, file_format: str) -> None:
     assert result.pipeline_seconds > 0 and result.floor_seconds > 0
     assert "published__warehouse" in result.steps
     assert result.chdb_matches is True  # our checkout funnel equals windowFunnel's
+    assert result.alone_matches is True  # and so does our funnel SQL run alone on its events
     assert result.pandas_seconds is not None
     saved = json.loads((tmp_path / f"results-20000-{file_format}.json").read_text())
     assert saved["events"] == 20_000
