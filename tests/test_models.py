@@ -1,0 +1,57 @@
+"""The SQL model runner: staging models are views, the others tables, whatever was there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from funnel.config import FunnelConfig
+from funnel.ingest.loader import ensure_tables
+from funnel.ingest.sources import CRM
+from funnel.models import Model
+from funnel.warehouse import connect, sql_params
+
+
+def _kind(con: duckdb.DuckDBPyConnection, layer: str, name: str) -> str:
+    return con.execute(
+        "select table_type from information_schema.tables"
+        " where table_schema = ? and table_name = ?",
+        [layer, name],
+    ).fetchone()[0]
+
+
+def test_staging_is_a_view_and_replaces_a_table_of_an_earlier_version(tmp_path: Path) -> None:
+    cfg = FunnelConfig()
+    con = connect(tmp_path / "w.duckdb", cfg)
+    ensure_tables(con, CRM)
+    con.execute(
+        "insert into raw.crm_events (event_id, contact_id, event_type, occurred_at,"
+        " occurred_at_utc, _file, _row, _ingested_at) values ('e1', 'c1', 'note', '2026-08-03',"
+        " timestamp '2026-08-03', 'crm/a.csv', 1, now())"
+    )
+    con.execute("create table staging.stg_crm__activities as select 1 as stale")  # older layout
+    model = Model("staging", "stg_crm__activities")
+    run = model.run(con, sql_params(cfg))
+    assert _kind(con, "staging", "stg_crm__activities") == "VIEW"
+    assert run.rows == 1
+    # a new raw row shows at once: the view reads raw
+    con.execute(
+        "insert into raw.crm_events (event_id, contact_id, event_type, occurred_at,"
+        " occurred_at_utc, _file, _row, _ingested_at) values ('e2', 'c1', 'note', '2026-08-04',"
+        " timestamp '2026-08-04', 'crm/a.csv', 2, now())"
+    )
+    assert con.execute("select count(*) from staging.stg_crm__activities").fetchone()[0] == 2
+
+
+def test_other_layers_are_tables_and_replace_a_view(tmp_path: Path) -> None:
+    cfg = FunnelConfig()
+    con = connect(tmp_path / "w.duckdb", cfg)
+    con.execute("create view intermediate.int_identity__nodes as select 1 as stale")
+    con.execute(
+        "create table intermediate.int_identity__observations as select 'email' as"
+        " identifier_type, 'x@y.org' as identifier_value, timestamp '2026-08-03' as occurred_at"
+    )
+    run = Model("intermediate", "int_identity__nodes").run(con, sql_params(cfg))
+    assert _kind(con, "intermediate", "int_identity__nodes") == "BASE TABLE"
+    assert run.rows == 1
