@@ -389,6 +389,25 @@ def test_a_nul_byte_line_is_quarantined_and_line_numbers_stay_true(con, tmp_path
     ]
 
 
+def test_line_numbers_stay_true_in_a_file_read_in_parallel(con, tmp_path: Path) -> None:
+    # 300,000 lines of a plain file: several row groups, read by both threads; the warehouse
+    # writes rows in any order (preserve_insertion_order off), but a line keeps its number.
+    template = json.dumps(web("m-{}", 0, "a1"))
+    lines = [template.replace("m-{}", f"m-{n}") for n in range(1, 300_001)]
+    for bad in (7, 150_001, 299_999):
+        lines[bad - 1] = "{oops"
+    write_jsonl(tmp_path / "inbox" / "web" / "big.jsonl", lines)
+    report = ingest(con, tmp_path / "inbox")
+    assert (report.rows.read, report.rows.quarantined) == (300_000, 3)
+    assert con.execute('select "row" from meta.quarantine order by 1').fetchall() == [
+        (7,), (150_001,), (299_999,),
+    ]  # fmt: skip
+    (misplaced,) = con.execute(
+        "select count(*) from raw.web_events where message_id <> 'm-' || _row"
+    ).fetchone()
+    assert misplaced == 0
+
+
 @pytest.mark.parametrize("batch_bytes", [1, 10**9], ids=["a-batch-per-file", "one-batch"])
 def test_batches_keep_lineage_first_copy_and_counts(con, tmp_path: Path, batch_bytes) -> None:
     # three files: a NUL-byte line in the first must not shift or leak into the others
