@@ -4,11 +4,19 @@ with source as (
     select * from raw.crm_events
 ),
 
+-- E-mail addresses are cleaned once per distinct value, then joined back: clean_email's
+-- junk-pattern test is a correlated subquery, which DuckDB runs by materializing its whole
+-- input (every wide row: tens of GB of temporary files at 100 million events).
+emails as (
+    select raw_email, clean_email(raw_email) as email
+    from (select distinct email as raw_email from raw.crm_events where email is not null) as d
+),
+
 final as (
     select
         cast(trim(event_id) as varchar) as event_id,
         cast(clean_identifier(contact_id) as varchar) as contact_id,
-        cast(clean_email(email) as varchar) as email,
+        cast(e.email as varchar) as email,
         cast(clean_identifier(user_id) as varchar) as user_id,
         cast(lower(trim(event_type)) as varchar) as event_type,
         cast(occurred_at_utc as timestamp) as occurred_at,
@@ -20,7 +28,8 @@ final as (
         cast(nullif(trim(channel), '') as varchar) as crm_channel,
         cast(_file as varchar) as source_file,
         cast(_row as bigint) as source_row
-    from source
+    from source as s
+    left join emails as e on e.raw_email = s.email
 )
 
 select * from final

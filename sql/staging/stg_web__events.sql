@@ -7,6 +7,18 @@ with source as (
     select * from raw.web_events
 ),
 
+-- E-mail addresses are cleaned once per distinct value, then joined back: clean_email's
+-- junk-pattern test is a correlated subquery, which DuckDB runs by materializing its whole
+-- input (every wide row: tens of GB of temporary files at 100 million events).
+emails as (
+    select raw_email, clean_email(raw_email) as email
+    from (
+        select distinct json_extract_string(traits, '$.email') as raw_email
+        from raw.web_events
+        where json_extract_string(traits, '$.email') is not null
+    ) as d
+),
+
 renamed as (
     select
         trim(message_id) as event_id,
@@ -15,7 +27,7 @@ renamed as (
         nullif(trim(name), '') as page_name,
         clean_identifier(anonymous_id) as anonymous_id,
         clean_identifier(user_id) as user_id,
-        clean_email(json_extract_string(traits, '$.email')) as email,
+        e.email,
         occurred_at_utc as occurred_at,
         coalesce(nullif(trim(context_page_url), ''), json_extract_string(properties, '$.url'))
             as page_url,
@@ -38,7 +50,8 @@ renamed as (
         json_extract_string(properties, '$.order_id') as order_id,
         _file,
         _row
-    from source
+    from source as s
+    left join emails as e on e.raw_email = json_extract_string(s.traits, '$.email')
 ),
 
 final as (
