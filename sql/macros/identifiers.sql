@@ -13,6 +13,9 @@ create or replace macro clean_identifier(value) as (
 
 -- An e-mail address: trimmed and lower-cased; null when it is not an address or matches a junk
 -- value or pattern (test@..., ...@example.com, noreply@...).
+-- Apply it to distinct addresses and join the result back: the pattern test is a correlated
+-- subquery, which DuckDB runs by materializing the query's whole input (every wide row: tens of
+-- GB of temporary files at 100 million events; ingest applies it row by row to one batch).
 create or replace macro clean_email(value) as (
     case
         when value is null then null

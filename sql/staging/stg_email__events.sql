@@ -4,9 +4,7 @@ with source as (
     select * from raw.email_events
 ),
 
--- E-mail addresses are cleaned once per distinct value, then joined back: clean_email's
--- junk-pattern test is a correlated subquery, which DuckDB runs by materializing its whole
--- input (every wide row: tens of GB of temporary files at 100 million events).
+-- each distinct address is cleaned once, then joined back (see clean_email)
 emails as (
     select raw_email, clean_email(raw_email) as email
     from (select distinct email as raw_email from raw.email_events where email is not null) as d
