@@ -56,6 +56,7 @@ class Result:
     alone_matches: bool | None = None
     pandas_seconds: float | None = None
     pandas_customers_at_step_1: int | None = None
+    failure: str | None = None  # why the job failed (its steps so far are still reported)
 
 
 class MemorySampler:
@@ -123,15 +124,17 @@ def run_pipeline(inbox: Path, warehouse: Path, result: Result) -> None:
         outcome = run_job(resource, log_level="CRITICAL", instance=instance)
         result.pipeline_seconds = time.time() - started
         if not outcome.success:
-            raise RuntimeError("; ".join(failure_lines(outcome)))
+            result.failure = "; ".join(failure_lines(outcome))
+        ends = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
         spans: dict[str, list[float]] = defaultdict(list)
         for entry in instance.all_logs(outcome.run_id):
             kind = entry.dagster_event.event_type if entry.dagster_event else None
-            if kind in (DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS):
+            if kind == DagsterEventType.STEP_START or kind in ends:
                 spans[entry.step_key].append(entry.timestamp)
     result.pipeline_peak_mb = memory.peak()
-    for step, (start, end) in sorted(spans.items(), key=lambda kv: kv[1][0]):
-        result.steps[step] = {"seconds": end - start, "peak_mb": memory.peak(start, end)}
+    for step, (start, *end) in sorted(spans.items(), key=lambda kv: kv[1][0]):
+        finish = end[0] if end else started + result.pipeline_seconds  # cut short by a failure
+        result.steps[step] = {"seconds": finish - start, "peak_mb": memory.peak(start, finish)}
     result.funnel_seconds = sum(
         span["seconds"]
         for step, span in result.steps.items()
@@ -329,6 +332,10 @@ def report(result: Result) -> str:
         f"{result.pipeline_peak_mb:>9.0f}",
         f"{'events per second':<48} {rate:>9,.0f}",
         "",
+    ]
+    if result.failure is not None:
+        lines.append(f"THE JOB FAILED (times above: until then): {result.failure}")
+    lines += [
         f"{'floor: DuckDB load + one sort':<48} {result.floor_seconds:>9.2f}"
         f"   job / floor = {result.pipeline_seconds / result.floor_seconds:.1f}x",
         f"{'our funnel steps (all funnels)':<48} {result.funnel_seconds:>9.2f}",
@@ -362,9 +369,10 @@ def run(
     result = Result(events, file_format, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     run_pipeline(inbox, warehouse, result)
     result.floor_seconds = floor(inbox, work)
-    peer(warehouse, work, result)
-    if events <= pandas_max:
-        naive_pandas(inbox, warehouse, result)
+    if result.failure is None:  # the peer and the baseline read the job's marts
+        peer(warehouse, work, result)
+        if events <= pandas_max:
+            naive_pandas(inbox, warehouse, result)
     saved = cache / f"results-{events}-{file_format}.json"
     saved.write_text(json.dumps(asdict(result), indent=2))
     return result
@@ -377,7 +385,10 @@ def main() -> None:
     parser.add_argument("--pandas-max", type=int, default=5_000_000)
     parser.add_argument("--format", choices=["jsonl.gz", "parquet"], default="jsonl.gz")
     args = parser.parse_args()
-    print(report(run(args.events, args.cache, args.pandas_max, args.format)))
+    result = run(args.events, args.cache, args.pandas_max, args.format)
+    print(report(result))
+    if result.failure is not None:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

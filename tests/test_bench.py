@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import report, run
+from bench.harness import Result, report, run, run_pipeline
 
 
 @pytest.mark.parametrize("file_format", ["jsonl.gz", "parquet"])
@@ -21,3 +21,16 @@ def test_the_harness_runs_and_reports(tmp_path: Path, file_format: str) -> None:
     saved = json.loads((tmp_path / f"results-20000-{file_format}.json").read_text())
     assert saved["events"] == 20_000
     assert "job / floor" in report(result)
+
+
+def test_a_failed_job_is_reported_with_its_steps_so_far(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "web").mkdir(parents=True)
+    (inbox / "web" / "notes.txt").write_text("not an export")  # fails web ingest, by name
+    result = Result(1, "jsonl.gz")
+    run_pipeline(inbox, tmp_path / "warehouse" / "funnel.duckdb", result)
+    assert result.failure is not None and "notes.txt" in result.failure
+    assert "raw__web_events" in result.steps  # timed up to its failure
+    assert "published__warehouse" not in result.steps
+    result.floor_seconds = 1.0
+    assert "THE JOB FAILED" in report(result)
