@@ -252,7 +252,7 @@ def funnel_alone(funnel: Funnel, path: Path, work: Path) -> tuple[float, list[in
             """,
             [funnel.name, steps, str(path)],
         )
-        build_attempts(con, sql_params(cfg, "unused"))
+        build_attempts(con, sql_params(cfg))
         furthest = con.execute(
             """
             select list(

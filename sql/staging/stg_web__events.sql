@@ -11,10 +11,9 @@ with source as (
 emails as (
     select raw_email, clean_email(raw_email) as email
     from (
-        select distinct json_extract_string(traits, '$.email') as raw_email
-        from raw.web_events
-        where json_extract_string(traits, '$.email') is not null
+        select distinct json_extract_string(traits, '$.email') as raw_email from raw.web_events
     ) as d
+    where raw_email is not null
 ),
 
 renamed as (

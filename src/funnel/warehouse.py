@@ -24,9 +24,9 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 def connection_config(cfg: FunnelConfig) -> dict[str, Any]:
-    """DuckDB settings for every connection: the operator's resource limits."""
-    # Tables are sets: a model writes its rows in any order, in parallel (half the time of an
-    # ordered write). Steps that number rows in read order ask for order (`keep_order`).
+    """DuckDB settings for every connection: rows in any order, the operator's resource limits."""
+    # Tables are sets: a model writes its rows in any order, in parallel (the funnel step events
+    # wrote in half the time). Steps that number rows in read order ask for order (`keep_order`).
     settings: dict[str, Any] = {"preserve_insertion_order": False}
     wh = cfg.warehouse
     if wh.memory_limit:
@@ -46,8 +46,8 @@ def connect(database: Path | str, cfg: FunnelConfig) -> duckdb.DuckDBPyConnectio
 
 
 def keep_order(con: duckdb.DuckDBPyConnection) -> None:
-    """Make this connection keep rows in the order they are read (line numbers, published
-    copies whose row positions the checks reported)."""
+    """Make this connection keep rows in the order they are read (line numbers; the published
+    copy, which then has the row order of the checked tables)."""
     con.execute("set preserve_insertion_order = true")
 
 
