@@ -42,8 +42,16 @@ def funnel_attempts(context: AssetExecutionContext, warehouse: WarehouseResource
     with warehouse.connect() as con:
         report = build_attempts(con, warehouse.params)
     seconds = round(time.perf_counter() - started, 3)
-    context.log.info(f"{report.attempts} attempts, {report.steps} steps filled in {seconds}s")
+    context.log.info(
+        f"{report.attempts} attempts, {report.steps} steps filled in {seconds}s,"
+        f" {report.parts} part(s)"
+    )
     yield MaterializeResult(
-        asset_key=ATTEMPTS, metadata={"dagster/row_count": report.attempts, "seconds": seconds}
+        asset_key=ATTEMPTS,
+        metadata={
+            "dagster/row_count": report.attempts,
+            "seconds": seconds,
+            "parts": report.parts,
+        },
     )
     yield MaterializeResult(asset_key=ATTEMPT_STEPS, metadata={"dagster/row_count": report.steps})

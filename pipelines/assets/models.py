@@ -24,9 +24,13 @@ def sql_model_asset(model: Model) -> AssetsDefinition:
     def _model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as con:
             run = model.run(con, warehouse.params)
-        context.log.info(f"{run.table}: {run.rows} rows in {run.seconds:.2f}s")
+        context.log.info(f"{run.table}: {run.rows} rows in {run.seconds:.2f}s, {run.parts} part(s)")
         return MaterializeResult(
-            metadata={"dagster/row_count": run.rows, "seconds": round(run.seconds, 3)}
+            metadata={
+                "dagster/row_count": run.rows,
+                "seconds": round(run.seconds, 3),
+                "parts": run.parts,
+            }
         )
 
     return _model

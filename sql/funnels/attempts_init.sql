@@ -21,7 +21,9 @@ from config.funnels as f;
 -- Its window runs from that event to `window` later, inclusive.
 create or replace temp table fa_attempts as
 select
-    row_number() over (order by s.unit_key, s.unit_seq) as attempt_id,
+    -- ids continue after the attempts of the parts before
+    (select coalesce(max(attempt_id), 0) from intermediate.int_funnels__attempts)
+    + row_number() over (order by s.unit_key, s.unit_seq) as attempt_id,
     s.funnel,
     s.unit_id,
     s.unit_key,
@@ -30,7 +32,7 @@ select
     s.occurred_at + to_seconds(f.window_seconds) as closes_at,
     1 as level,
     s.unit_seq as last_seq
-from intermediate.int_funnels__step_events as s
+from fa_step_events as s
 inner join fa_funnels as f on f.funnel = s.funnel
 where s.step_index = 1 and f.order_mode in ('ordered', 'strict') and not f.is_plain;
 

@@ -1,7 +1,7 @@
--- Publish the attempts. An exclusion event voids an attempt when it comes after the attempt's
+-- Publish the part's attempts. An exclusion event voids an attempt when it comes after the attempt's
 -- `exclude_from` step and before its `exclude_to` step, or, if the attempt never reached that
 -- step, before its window closed.
-create or replace table intermediate.int_funnels__attempt_steps as
+insert into intermediate.int_funnels__attempt_steps
 select
     cast(attempt_id as bigint) as attempt_id,
     cast(step_index as integer) as step_index,
@@ -9,11 +9,11 @@ select
     cast(unit_seq as bigint) as unit_seq
 from fa_steps;
 
-create or replace table intermediate.int_funnels__attempts as
+insert into intermediate.int_funnels__attempts
 with voided as (
     select distinct a.attempt_id
     from fa_attempts as a
-    inner join intermediate.int_funnels__step_events as x
+    inner join fa_step_events as x
         on x.unit_key = a.unit_key and x.step_index is null
     inner join fa_steps as f on f.attempt_id = a.attempt_id and f.step_index = x.exclude_from
     left join fa_steps as t on t.attempt_id = a.attempt_id and t.step_index = x.exclude_to

@@ -30,7 +30,7 @@ where a.level = $step - 1;
 create or replace temp table fa_swept as
 with step_events as (
     select s.unit_key, s.unit_seq, s.occurred_at
-    from intermediate.int_funnels__step_events as s
+    from fa_step_events as s
     where s.step_index = $step
         and s.unit_key in (select o.unit_key from fa_open as o where o.is_swept)
 ),
@@ -65,7 +65,7 @@ where is_step = 0 and next_at <= closes_at;
 create or replace temp table fa_candidates as
 select o.attempt_id, s.unit_seq, s.occurred_at, o.window_seconds
 from fa_open as o
-inner join intermediate.int_funnels__step_events as s
+inner join fa_step_events as s
     on s.unit_key = o.unit_key and s.step_index = $step
 where not o.is_swept and o.order_mode = 'ordered'
     and s.unit_seq > o.last_seq
@@ -73,7 +73,7 @@ where not o.is_swept and o.order_mode = 'ordered'
 union all
 select o.attempt_id, s.unit_seq, s.occurred_at, o.window_seconds
 from fa_open as o
-inner join intermediate.int_funnels__step_events as s
+inner join fa_step_events as s
     on s.unit_key = o.unit_key and s.step_index = $step
     and s.unit_seq = o.last_seq + 1
 where o.order_mode = 'strict' and s.occurred_at <= o.closes_at;

@@ -4,13 +4,18 @@
 -- attempt reaches at most as many steps as it has distinct matching events.
 create or replace temp table fa_unordered_events as
 select s.*, f.window_seconds
-from intermediate.int_funnels__step_events as s
+from fa_step_events as s
 inner join config.funnels as f on f.funnel = s.funnel
 where f.order_mode = 'unordered' and s.step_index is not null;
 
 create or replace temp table fa_anchors as
 select
-    (select coalesce(max(attempt_id), 0) from fa_attempts)
+    -- ids continue after the attempts of this part so far and of the parts before
+    (select coalesce(max(attempt_id), 0) from (
+        select attempt_id from fa_attempts
+        union all
+        select attempt_id from intermediate.int_funnels__attempts
+    ) as earlier)
     + row_number() over (order by unit_key, unit_seq) as attempt_id,
     funnel,
     unit_id,

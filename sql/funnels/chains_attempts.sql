@@ -63,7 +63,7 @@ with hits as (
         s.unit_seq between t.rep_from_seq and t.rep_to_seq
         and (t.reached_at is null
             or s.occurred_at + to_seconds(t.window_seconds) >= t.reached_at) as is_candidate
-    from intermediate.int_funnels__step_events as s
+    from fa_step_events as s
     inner join fc_targets as t on t.unit_key = s.unit_key
     where s.step_index = 1
         and (
@@ -85,7 +85,12 @@ picked as (
 )
 
 select
-    (select coalesce(max(attempt_id), 0) from fa_attempts)
+    -- ids continue after the attempts of this part so far and of the parts before
+    (select coalesce(max(attempt_id), 0) from (
+        select attempt_id from fa_attempts
+        union all
+        select attempt_id from intermediate.int_funnels__attempts
+    ) as earlier)
     + row_number() over (order by p.unit_key, p.unit_seq) as attempt_id,
     p.funnel,
     p.unit_id,

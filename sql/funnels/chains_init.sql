@@ -14,7 +14,7 @@
 create or replace temp table fc_chains as
 with step_events as (
     select s.unit_key, s.unit_seq, s.occurred_at, s.step_index, f.window_seconds
-    from intermediate.int_funnels__step_events as s
+    from fa_step_events as s
     inner join fa_funnels as f on f.funnel = s.funnel
     where f.is_plain and s.step_index in (1, 2)
 ),

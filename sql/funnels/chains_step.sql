@@ -14,7 +14,7 @@ merged as (
     from positions
     union all
     select s.unit_key, s.unit_seq, s.occurred_at, 1
-    from intermediate.int_funnels__step_events as s
+    from fa_step_events as s
     where s.step_index = $step and s.unit_key in (select p.unit_key from positions as p)
 ),
 

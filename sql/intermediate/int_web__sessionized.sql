@@ -13,7 +13,8 @@
 -- * Ties are broken by event_id, and a session's id derives from its device and first event, so
 --   the same input always gives the same ids.
 -- The rules run on a narrow projection (device, tracker session, time, id) in one ordered pass;
--- the wide events join their session once at the end.
+-- the wide events join their session once at the end. The model runs in parts of devices
+-- (`warehouse.part_rows`): sessions never span devices, and each part's joins fit in memory.
 with ordered as (
     select
         event_id,
@@ -24,6 +25,7 @@ with ordered as (
             partition by device_id, tracker_session_id order by occurred_at, event_id
         ) as previous_at
     from staging.stg_web__events
+    where hash(device_id) % $parts = $part
 ),
 
 flagged as (
@@ -89,7 +91,8 @@ keyed as (
         and s.tracker_key = coalesce(c.tracker_session_id, '')
         and s.visit_number = c.visit_number
         and s.chunk = c.chunk
-    inner join staging.stg_web__events as w on w.event_id = c.event_id
+    inner join staging.stg_web__events as w
+        on w.event_id = c.event_id and hash(w.device_id) % $parts = $part
     inner join intermediate.int_identity__event_customers as ec
         on ec.source = 'web' and ec.event_id = c.event_id
 )

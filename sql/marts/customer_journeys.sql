@@ -47,7 +47,12 @@ touches as (
 stage_times as (
     select
         customer_id,
-        json_group_object(stage, strftime(entered_at, '%Y-%m-%dT%H:%M:%S.%g')) as stage_entered_at
+        -- a JSON object with its keys in journey order, so that the same journey always gives
+        -- the same text
+        '{' || string_agg(
+            to_json(stage) || ':' || to_json(strftime(entered_at, '%Y-%m-%dT%H:%M:%S.%g')),
+            ',' order by stage_index
+        ) || '}' as stage_entered_at
     from stages
     group by customer_id
 ),

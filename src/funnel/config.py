@@ -160,6 +160,12 @@ class WarehouseConfig(_Section):
     memory_limit: str | None = Field(None, description="DuckDB memory_limit, e.g. '8GB'.")
     threads: int | None = Field(None, ge=1, description="DuckDB threads (default: all cores).")
     temp_directory: str | None = Field(None, description="Where DuckDB spills to disk.")
+    part_rows: int = Field(
+        10_000_000,
+        ge=1,
+        description="Models that join wide rows run in parts of about this many input rows "
+        "(by a hash of the device or customer), so that each part's join fits in memory.",
+    )
 
 
 def _any(event: str, source: str | None = None, *where: str) -> Matcher:

@@ -9,11 +9,14 @@ per step index (`sql/funnels/`), all funnels at once, on two paths:
   (`chains_*.sql`);
 - the others follow every attempt (`attempts_*.sql`): a sweep where only the earliest event
   matters, candidate joins where step windows need every event that reached a step.
-The marts then read the attempts.
+Units never share an attempt, so the attempts are built in parts of units (one per
+`warehouse.part_rows` step events, by a hash of the unit) for each part's joins to fit in
+memory. The marts then read the attempts.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +29,30 @@ from funnel.warehouse import execute, read_sql
 class AttemptsReport:
     attempts: int
     steps: int
+    parts: int
 
 
 def build_attempts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> AttemptsReport:
+    execute(con, read_sql("funnels/attempts_tables.sql"), params)
+    (rows,) = con.execute("select count(*) from intermediate.int_funnels__step_events").fetchone()
+    parts = max(1, math.ceil(rows / params["part_rows"]))
+    for part in range(parts):
+        con.execute(
+            "create or replace temp table fa_step_events as"
+            " select * from intermediate.int_funnels__step_events"
+            " where hash(unit_key) % $parts = $part",
+            {"parts": parts, "part": part},
+        )
+        _build_part(con, params)
+    attempts, steps = con.execute(
+        "select count(*), (select count(*) from intermediate.int_funnels__attempt_steps) "
+        "from intermediate.int_funnels__attempts"
+    ).fetchone()
+    return AttemptsReport(attempts, steps, parts)
+
+
+def _build_part(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """The attempts of the units in `fa_step_events`, added to the attempts' tables."""
     execute(con, read_sql("funnels/attempts_init.sql"), params)
     exact_steps, unordered, plain_steps = con.execute(
         """
@@ -47,11 +71,6 @@ def build_attempts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> At
         _advance(con, "funnels/chains_step.sql", params, range(3, plain_steps + 1))
         execute(con, read_sql("funnels/chains_attempts.sql"), params)
     execute(con, read_sql("funnels/attempts_publish.sql"), params)
-    attempts, steps = con.execute(
-        "select count(*), (select count(*) from intermediate.int_funnels__attempt_steps) "
-        "from intermediate.int_funnels__attempts"
-    ).fetchone()
-    return AttemptsReport(attempts, steps)
 
 
 def _advance(

@@ -104,6 +104,7 @@ def sql_params(cfg: FunnelConfig, pseudonym_key: str | None = None) -> dict[str,
         "purchase_stage": cfg.journey.purchase_stage,
         "dropoff_top": cfg.dropoff.top_values,
         "pseudonym_key": pseudonym_key,
+        "part_rows": cfg.warehouse.part_rows,
     }
 
 

@@ -24,7 +24,9 @@ from funnel.ingest.sources import Source
 
 # A delimiter that does not occur in text, so that a line is one column.
 _NO_DELIMITER = "\x00"
-_MAX_LINE_BYTES = 64 * 1024 * 1024
+# DuckDB buffers 16 lines of this size per file read: 16 MB lines keep that buffer at 256 MB.
+# (Segment caps an event at 32 KB.)
+_MAX_LINE_BYTES = 16 * 1024 * 1024
 # DuckDB's reject tables of the last read (dropped before each read: they accumulate otherwise)
 _REJECTS = "drop table if exists incoming_rejects; drop table if exists incoming_reject_scans"
 _STORE_REJECTS = (
