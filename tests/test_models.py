@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -9,7 +10,7 @@ import duckdb
 from funnel.config import FunnelConfig
 from funnel.ingest.loader import ensure_tables
 from funnel.ingest.sources import CRM
-from funnel.models import Model
+from funnel.models import Model, discover_models
 from funnel.warehouse import connect, sql_params
 
 
@@ -55,3 +56,35 @@ def test_other_layers_are_tables_and_replace_a_view(tmp_path: Path) -> None:
     run = Model("intermediate", "int_identity__nodes").run(con, sql_params(cfg))
     assert _kind(con, "intermediate", "int_identity__nodes") == "BASE TABLE"
     assert run.rows == 1
+
+
+# Tables with a row per event (or per identifier of an event): too big to copy.
+EVENT_GRAIN = re.compile(
+    r"raw\.\w+|staging\.\w+|intermediate\.(int_web__sessionized|int_identity__event_customers"
+    r"|int_identity__observations|int_funnels__step_events)|marts\.(events|touchpoints)"
+)
+IMPORT_CTE = re.compile(r"(?:with|,)\s*(\w+) as \(\s*select \* from ([a-z]+\.\w+)\s*\)")
+
+
+def _copied_event_tables(sql: str) -> list[str]:
+    """Import CTEs of an event-grain table that the SELECT reads more than once."""
+    sql = re.sub(r"--[^\n]*", "", sql)
+    found = []
+    for name, table in IMPORT_CTE.findall(sql):
+        reads = len(re.findall(rf"\b(?:from|join)\s+{name}\b", sql))
+        if EVENT_GRAIN.fullmatch(table) and reads > 1:
+            found.append(f"{name} ({table}) read {reads} times")
+    return found
+
+
+def test_no_model_reads_an_event_grain_table_twice_through_a_cte() -> None:
+    # DuckDB materializes a CTE read more than once: an import CTE of an event-grain table read
+    # twice copies the table (the README's Development section)
+    offenders = {m.table: _copied_event_tables(m.sql) for m in discover_models()}
+    assert {table: found for table, found in offenders.items() if found} == {}
+    # what the rule catches, and what it lets pass
+    copied = "with e as (select * from marts.events) select * from e union all select * from e"
+    assert _copied_event_tables(copied) == ["e (marts.events) read 2 times"]
+    once = "with e as (select * from marts.events) select * from e"
+    small = "with u as (select * from marts.sessions) select * from u inner join u as v using (id)"
+    assert _copied_event_tables(once) == _copied_event_tables(small) == []

@@ -8,11 +8,8 @@
 -- stage_entered_at ->> 'purchase'; the same as rows in marts.customer_stages.
 -- The purchase stage is `journey.purchase_stage`; touchpoints and sessions are counted strictly
 -- before the first purchase, days from the first touch to it.
-with events as (
-    select * from marts.events
-),
-
-stages as (
+-- Event-grain tables read more than once are read directly (see the README's Development).
+with stages as (
     select * from marts.customer_stages
 ),
 
@@ -20,7 +17,7 @@ ordered as (
     select
         *,
         row_number() over (partition by customer_id order by occurred_at, source, event_id) as n
-    from events
+    from marts.events
 ),
 
 first_touch as (
@@ -40,7 +37,7 @@ touches as (
         max(occurred_at) as last_touch_at,
         count(*) as touchpoints,
         count(distinct session_id) as sessions
-    from events
+    from marts.events
     group by customer_id
 ),
 
@@ -78,7 +75,8 @@ before_purchase as (
         count(e.event_id) as touchpoints_before_purchase,
         count(distinct e.session_id) as sessions_before_purchase
     from purchase as p
-    left join events as e on e.customer_id = p.customer_id and e.occurred_at < p.first_purchase_at
+    left join marts.events as e
+        on e.customer_id = p.customer_id and e.occurred_at < p.first_purchase_at
     group by p.customer_id
 )
 

@@ -6,6 +6,7 @@
 -- activities the channel the CRM recorded for the contact.
 -- `revenue`: a web event's `properties.revenue`; a CRM deal_won's amount.
 -- No raw identifier (e-mail, user id, device id) is carried here: join through customer_id.
+-- Event-grain tables read more than once are read directly (see the README's Development).
 with web as (
     select * from intermediate.int_web__sessionized
 ),
@@ -14,20 +15,18 @@ sessions as (
     select session_id, channel from intermediate.int_sessions__channels
 ),
 
-event_customers as (
-    select * from intermediate.int_identity__event_customers
-),
-
 crm as (
     select c.*, ec.customer_id
     from staging.stg_crm__activities as c
-    inner join event_customers as ec on ec.source = 'crm' and ec.event_id = c.event_id
+    inner join intermediate.int_identity__event_customers as ec
+        on ec.source = 'crm' and ec.event_id = c.event_id
 ),
 
 email as (
     select e.*, ec.customer_id
     from staging.stg_email__events as e
-    inner join event_customers as ec on ec.source = 'email' and ec.event_id = e.event_id
+    inner join intermediate.int_identity__event_customers as ec
+        on ec.source = 'email' and ec.event_id = e.event_id
 ),
 
 unioned as (

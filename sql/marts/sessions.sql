@@ -9,11 +9,8 @@
 -- 'Checkout Started' may carry the cart's revenue too; it is no sale).
 -- `customer_id` is that of the session's first event not attributed through a hub (a shared
 -- device), else of its first event.
-with events as (
-    select * from intermediate.int_web__sessionized
-),
-
-channels as (
+-- Event-grain tables read more than once are read directly (see the README's Development).
+with channels as (
     select * from intermediate.int_sessions__channels
 ),
 
@@ -36,7 +33,7 @@ by_session as (
             when event_type = 'track' and event_name in (select event_name from conversions)
             then coalesce(revenue, 0) else 0 end) as revenue,
         max(case when is_split_session then 1 else 0 end) = 1 as is_split
-    from events
+    from intermediate.int_web__sessionized
     group by session_id
 ),
 
@@ -49,13 +46,13 @@ first_customer as (
             row_number() over (
                 partition by session_id order by via_hub, occurred_at, event_id
             ) as pick
-        from events
+        from intermediate.int_web__sessionized
     ) as ranked
     where pick = 1
 ),
 
 landing as (
-    select * from events where is_session_start
+    select * from intermediate.int_web__sessionized where is_session_start
 ),
 
 final as (

@@ -16,13 +16,12 @@ memory. The marts then read the attempts.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
-from funnel.warehouse import execute, read_sql
+from funnel.warehouse import execute, part_count, read_sql
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,7 @@ class AttemptsReport:
 
 def build_attempts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> AttemptsReport:
     execute(con, read_sql("funnels/attempts_tables.sql"), params)
-    (rows,) = con.execute("select count(*) from intermediate.int_funnels__step_events").fetchone()
-    parts = max(1, math.ceil(rows / params["part_rows"]))
+    parts = part_count(con, "intermediate.int_funnels__step_events", params["part_rows"])
     for part in range(parts):
         con.execute(
             "create or replace temp table fa_step_events as"

@@ -14,7 +14,6 @@ parts together are the whole table and each part's joins fit in memory.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from funnel.warehouse import SQL_DIR, execute
+from funnel.warehouse import SQL_DIR, execute, part_count
 
 LAYERS = ("staging", "intermediate", "marts")
 VIEW_LAYERS = ("staging",)
@@ -74,8 +73,7 @@ class Model:
         if "$parts" not in self.sql:
             return 1
         schema, name = self.references[0]
-        (rows,) = con.execute(f"select count(*) from {schema}.{name}").fetchone()
-        return max(1, math.ceil(rows / part_rows))
+        return part_count(con, f"{schema}.{name}", part_rows)
 
     def run(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> ModelRun:
         """Rebuild the view or table from the model's SELECT."""

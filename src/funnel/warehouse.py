@@ -8,6 +8,7 @@ Settings reach SQL two ways, never by formatting values into SQL text:
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,6 +127,12 @@ def execute(
     for statement in con.extract_statements(sql):
         rows = con.execute(statement.query, bind(statement.query, params) or None).fetchall()
     return rows
+
+
+def part_count(con: duckdb.DuckDBPyConnection, table: str, part_rows: int) -> int:
+    """How many parts a computation over `table` runs in: one per `part_rows` of its rows."""
+    (rows,) = con.execute(f"select count(*) from {table}").fetchone()
+    return max(1, math.ceil(rows / part_rows))
 
 
 def read_sql(relative: str) -> str:
