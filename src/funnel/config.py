@@ -163,8 +163,9 @@ class WarehouseConfig(_Section):
     part_rows: int = Field(
         10_000_000,
         ge=1,
-        description="Models that join wide rows run in parts of about this many input rows "
-        "(by a hash of the device or customer), so that each part's join fits in memory.",
+        description="Sessionization and funnel attempts run in parts of about this many input "
+        "rows (by a hash of the device or the funnel unit), so that each part's joins fit in "
+        "memory.",
     )
 
 

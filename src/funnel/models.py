@@ -8,7 +8,7 @@ leading comment is its documentation (shown in the Dagster UI), and the tables i
 
 A table model whose SELECT uses `$part` and `$parts` runs in parts: one per
 `warehouse.part_rows` rows of the first table it reads. Its SELECT keeps only the rows of part
-`$part`, by a hash of a key whose rows never meet another key's (a device, a customer), so the
+`$part`, by a hash of a key whose rows never meet another key's (sessions: the device), so the
 parts together are the whole table and each part's joins fit in memory.
 """
 
