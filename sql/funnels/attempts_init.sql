@@ -21,9 +21,7 @@ from config.funnels as f;
 -- Its window runs from that event to `window` later, inclusive.
 create or replace temp table fa_attempts as
 select
-    -- ids continue after the attempts of the parts before
-    (select coalesce(max(attempt_id), 0) from intermediate.int_funnels__attempts)
-    + row_number() over (order by s.unit_key, s.unit_seq) as attempt_id,
+    row_number() over (order by s.unit_key, s.unit_seq) as attempt_id,
     s.funnel,
     s.unit_id,
     s.unit_key,

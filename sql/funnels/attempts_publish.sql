@@ -1,9 +1,13 @@
--- Publish the part's attempts. An exclusion event voids an attempt when it comes after the attempt's
--- `exclude_from` step and before its `exclude_to` step, or, if the attempt never reached that
--- step, before its window closed.
+-- Publish the part's attempts. Their ids, numbered from 1 within the part, continue after the
+-- attempts of the parts before (`id_base`). An exclusion event voids an attempt when it comes
+-- after the attempt's `exclude_from` step and before its `exclude_to` step, or, if the attempt
+-- never reached that step, before its window closed.
+create or replace temp table fa_id_base as
+select coalesce(max(attempt_id), 0) as id_base from intermediate.int_funnels__attempts;
+
 insert into intermediate.int_funnels__attempt_steps
 select
-    cast(attempt_id as bigint) as attempt_id,
+    cast(attempt_id + (select id_base from fa_id_base) as bigint) as attempt_id,
     cast(step_index as integer) as step_index,
     cast(occurred_at as timestamp) as occurred_at,
     cast(unit_seq as bigint) as unit_seq
@@ -25,7 +29,7 @@ with voided as (
 )
 
 select
-    cast(a.attempt_id as bigint) as attempt_id,
+    cast(a.attempt_id + (select id_base from fa_id_base) as bigint) as attempt_id,
     cast(a.funnel as varchar) as funnel,
     cast(a.unit_id as varchar) as unit_id,
     cast(a.customer_id as varchar) as customer_id,

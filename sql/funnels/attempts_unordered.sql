@@ -10,12 +10,7 @@ where f.order_mode = 'unordered' and s.step_index is not null;
 
 create or replace temp table fa_anchors as
 select
-    -- ids continue after the attempts of this part so far and of the parts before
-    (select coalesce(max(attempt_id), 0) from (
-        select attempt_id from fa_attempts
-        union all
-        select attempt_id from intermediate.int_funnels__attempts
-    ) as earlier)
+    (select coalesce(max(attempt_id), 0) from fa_attempts)
     + row_number() over (order by unit_key, unit_seq) as attempt_id,
     funnel,
     unit_id,

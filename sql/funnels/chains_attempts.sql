@@ -85,12 +85,7 @@ picked as (
 )
 
 select
-    -- ids continue after the attempts of this part so far and of the parts before
-    (select coalesce(max(attempt_id), 0) from (
-        select attempt_id from fa_attempts
-        union all
-        select attempt_id from intermediate.int_funnels__attempts
-    ) as earlier)
+    (select coalesce(max(attempt_id), 0) from fa_attempts)
     + row_number() over (order by p.unit_key, p.unit_seq) as attempt_id,
     p.funnel,
     p.unit_id,
