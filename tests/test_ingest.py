@@ -389,6 +389,24 @@ def test_a_nul_byte_line_is_quarantined_and_line_numbers_stay_true(con, tmp_path
     ]
 
 
+def test_a_line_longer_than_the_reader_takes_is_quarantined_with_its_reason(
+    con, tmp_path: Path
+) -> None:
+    event = web("long", 0, "a1")
+    event["properties"] = {"blob": "y" * (16 * 2**20)}  # over 16 MB once written as JSON
+    lines = [json.dumps(web("ok", 0, "a1")), json.dumps(event), json.dumps(web("later", 0, "a1"))]
+    write_jsonl(tmp_path / "inbox" / "web" / "long.jsonl", lines)
+    report = ingest(con, tmp_path / "inbox")
+    assert (report.rows.read, report.rows.loaded, report.rows.quarantined) == (3, 2, 1)
+    assert con.execute('select "row", reason from meta.quarantine').fetchall() == [
+        (2, "a line longer than 16 MB (the longest line read)")
+    ]
+    assert con.execute("select message_id, _row from raw.web_events order by 2").fetchall() == [
+        ("ok", 1),
+        ("later", 3),
+    ]
+
+
 def test_line_numbers_stay_true_in_a_file_read_in_parallel(con, tmp_path: Path) -> None:
     # 300,000 lines of a plain file: several row groups, read by both threads; the warehouse
     # writes rows in any order (preserve_insertion_order off), but a line keeps its number.

@@ -148,7 +148,8 @@ def read_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: s
 
 def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
     # The lines, split by DuckDB's CSV reader with a delimiter no text line holds. A line that
-    # holds it anyway (a NUL byte) is rejected with its line number.
+    # holds it anyway (a NUL byte), or is longer than the reader takes, is rejected with its line
+    # number.
     sql = f"""
         insert into incoming_lines
         select ?, row_number() over (), line
@@ -159,10 +160,15 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
     (rejected,) = con.execute(
         """
         insert into incoming_rejected
-        select ?, line, 'a NUL byte in the line', min(csv_line)
+        select ?, line,
+            case when min(error_type) = 'LINE SIZE OVER MAXIMUM'
+                then 'a line longer than ' || ? || ' MB (the longest line read)'
+                else 'a NUL byte in the line'
+            end,
+            min(csv_line)
         from incoming_rejects group by line
         """,
-        [rel],
+        [rel, _MAX_LINE_BYTES // 2**20],
     ).fetchone()
     if rejected:
         # The n-th kept line is the n-th line that was not rejected: renumber this file's lines.
