@@ -93,6 +93,15 @@ def test_customer_journey_row(run: Pipeline) -> None:
         [customer(run, "j1")],
     )
     assert stages == "2026-08-03T09:03:00.000"
+    # the whole object, its keys in journey order (the same journey always gives the same text)
+    assert run.scalar(
+        "select stage_entered_at from marts.customer_journeys where customer_id = ?",
+        [customer(run, "j1")],
+    ) == (
+        '{"awareness":"2026-08-03T09:00:00.000","consideration":"2026-08-03T09:01:00.000",'
+        '"decision":"2026-08-03T09:02:00.000","purchase":"2026-08-03T09:03:00.000",'
+        '"retention":"2026-08-04T09:00:00.000","advocacy":"2026-08-04T09:01:00.000"}'
+    )
 
 
 def test_touchpoints_follow_one_journey(run: Pipeline) -> None:
