@@ -407,23 +407,35 @@ def test_a_line_longer_than_the_reader_takes_is_quarantined_with_its_reason(
     ]
 
 
-def test_line_numbers_stay_true_in_a_file_read_in_parallel(con, tmp_path: Path) -> None:
-    # 300,000 lines of a plain file: several row groups, read by both threads; the warehouse
-    # writes rows in any order (preserve_insertion_order off), but a line keeps its number.
-    template = json.dumps(web("m-{}", 0, "a1"))
-    lines = [template.replace("m-{}", f"m-{n}") for n in range(1, 300_001)]
-    for bad in (7, 150_001, 299_999):
-        lines[bad - 1] = "{oops"
-    write_jsonl(tmp_path / "inbox" / "web" / "big.jsonl", lines)
+def test_line_numbers_stay_true_in_files_read_in_parallel(con, tmp_path: Path) -> None:
+    # two files of 150,000 lines, read together (a file per thread), each of several row groups;
+    # the warehouse writes rows in any order (preserve_insertion_order off), but a line keeps
+    # its file and number.
+    for name, bad_lines in (("a", (7, 75_001)), ("b", (1, 149_999))):
+        template = json.dumps(web(f"{name}-{{}}", 0, "a1"))
+        lines = [template.replace(f"{name}-{{}}", f"{name}-{n}") for n in range(1, 150_001)]
+        for bad in bad_lines:
+            lines[bad - 1] = "{oops"
+        write_jsonl(tmp_path / "inbox" / "web" / f"{name}.jsonl", lines)
     report = ingest(con, tmp_path / "inbox")
-    assert (report.rows.read, report.rows.quarantined) == (300_000, 3)
-    assert con.execute('select "row" from meta.quarantine order by 1').fetchall() == [
-        (7,), (150_001,), (299_999,),
+    assert (report.rows.read, report.rows.quarantined) == (300_000, 4)
+    assert con.execute('select file, "row" from meta.quarantine order by 1, 2').fetchall() == [
+        ("web/a.jsonl", 7), ("web/a.jsonl", 75_001), ("web/b.jsonl", 1), ("web/b.jsonl", 149_999),
     ]  # fmt: skip
     (misplaced,) = con.execute(
-        "select count(*) from raw.web_events where message_id <> 'm-' || _row"
+        "select count(*) from raw.web_events where message_id <> substr(_file, 5, 1) || '-' || _row"
     ).fetchone()
     assert misplaced == 0
+
+
+def test_a_corrupt_file_among_others_is_named(con, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    write_jsonl(inbox / "web" / "1.jsonl", [web("x", 0, "d1")])
+    (inbox / "web" / "2.jsonl.gz").write_bytes(gzip.compress(b'{"a": 1}\n' * 1000)[:50])
+    write_jsonl(inbox / "web" / "3.jsonl", [web("y", 0, "d1")])
+    with pytest.raises(FileError, match=r"^\S*2\.jsonl\.gz: cannot be read as JSON lines"):
+        ingest(con, inbox)
+    assert con.execute("select count(*) from meta.ingested_files").fetchone() == (0,)
 
 
 @pytest.mark.parametrize("batch_bytes", [1, 10**9], ids=["a-batch-per-file", "one-batch"])

@@ -25,7 +25,7 @@ with ordered as (
             partition by device_id, tracker_session_id order by occurred_at, event_id
         ) as previous_at
     from staging.stg_web__events
-    where hash(device_id) % $parts = $part
+    where in_part(device_id, $part, $parts)
 ),
 
 flagged as (
@@ -92,7 +92,7 @@ keyed as (
         and s.visit_number = c.visit_number
         and s.chunk = c.chunk
     inner join staging.stg_web__events as w
-        on w.event_id = c.event_id and hash(w.device_id) % $parts = $part
+        on w.event_id = c.event_id and in_part(w.device_id, $part, $parts)
     inner join intermediate.int_identity__event_customers as ec
         on ec.source = 'web' and ec.event_id = c.event_id
 )

@@ -38,7 +38,7 @@ def build_attempts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> At
         con.execute(
             "create or replace temp table fa_step_events as"
             " select * from intermediate.int_funnels__step_events"
-            " where hash(unit_key) % $parts = $part",
+            " where in_part(unit_key, $part, $parts)",
             {"parts": parts, "part": part},
         )
         _build_part(con, params)
