@@ -85,6 +85,38 @@ def test_chain_web_email_crm_is_one_customer(graph: Pipeline) -> None:
     assert by_source == [("crm", 1), ("email", 1), ("web", 2)]
 
 
+def test_every_pair_of_identifiers_on_a_record_is_an_edge(graph: Pipeline) -> None:
+    # a record carries up to three identifiers, one per priority (the edges pair them by it)
+    assert graph.query(
+        "select max(priority), max(n) from (select priority, count(*) as n"
+        " from intermediate.int_identity__observations group by source, event_id, priority)",
+        work=True,
+    ) == [(3, 1)]
+    # each of a record's pairs is a link, stored once
+    edges = graph.query(
+        """
+        select a.identifier_type || ':' || a.identifier_value,
+               b.identifier_type || ':' || b.identifier_value
+        from intermediate.int_identity__edges as e
+        inner join intermediate.int_identity__nodes as a on a.node_id = e.node_a
+        inner join intermediate.int_identity__nodes as b on b.node_id = e.node_b
+        """,
+        work=True,
+    )
+    pairs = {frozenset(edge) for edge in edges}
+    assert len(pairs) == len(edges)
+    chain = {"anonymous_id:a-chain", "user_id:u-chain", "email:chain@shop.io"}
+    support = {"contact_id:k-sup-1", "email:support@acme-corp.io", "user_id:v1"}
+    for record in (chain, support):
+        assert {p for p in pairs if p <= record} == {
+            frozenset((x, y)) for x in record for y in record if x < y
+        }
+    # a CRM contact created with the chain's e-mail links the two
+    assert frozenset(("contact_id:k-chain", "email:chain@shop.io")) in pairs
+    # an e-mail event has one identifier, and a device seen alone links nothing
+    assert not any("anonymous_id:own-1" in p and "user_id:s1" not in p for p in pairs)
+
+
 def test_junk_identifiers_never_link(graph: Pipeline) -> None:
     assert customer_of(graph, "anonymous_id", "a-junk-1") != customer_of(
         graph, "anonymous_id", "a-junk-2"

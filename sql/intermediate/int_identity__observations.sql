@@ -2,7 +2,8 @@
 -- Grain: one row per (source, event_id, identifier_type). No primary key beyond that triple.
 -- `priority` orders a record's identifiers when it is assigned to a customer: the first
 -- identifier that is not a hub decides (web: user id, then device, then e-mail;
--- CRM: contact, then e-mail, then user id).
+-- CRM: contact, then e-mail, then user id). A record has at most three identifiers, one per
+-- priority: int_identity__edges pairs them by it.
 -- Each source is read once and unpivoted by a join to its identifier kinds: reading a staging
 -- view three times would compute it three times, or materialize it as a CTE read three times.
 with web_kinds (identifier_type, priority) as (
