@@ -161,11 +161,12 @@ class WarehouseConfig(_Section):
     threads: int | None = Field(None, ge=1, description="DuckDB threads (default: all cores).")
     temp_directory: str | None = Field(None, description="Where DuckDB spills to disk.")
     part_rows: int = Field(
-        10_000_000,
+        20_000_000,
         ge=1,
         description="Sessionization and funnel attempts run in parts of about this many input "
         "rows (by a hash of the device or the funnel unit), so that each part's joins fit in "
-        "memory.",
+        "memory: about 4 million per GB of memory_limit (smaller parts each rescan their input, "
+        "larger ones spill).",
     )
 
 
