@@ -39,8 +39,10 @@ dev: $(STAMP)
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 # Side-by-side benchmark (not part of the tests): make bench EVENTS=10000000 [FORMAT=parquet]
+# [MEMORY=700MB] [PART_ROWS=1000000] (override funnel.yaml's warehouse settings for the job)
 bench: $(STAMP)
-	$(BIN)/python -m bench.harness --events $(EVENTS) --format $(FORMAT)
+	$(BIN)/python -m bench.harness --events $(EVENTS) --format $(FORMAT) \
+		$(if $(MEMORY),--memory-limit $(MEMORY)) $(if $(PART_ROWS),--part-rows $(PART_ROWS))
 
 clean:
 	rm -rf $(VENV) data/warehouse .dagster_home

@@ -14,6 +14,10 @@ total, events per second, and side by side on the same files:
   to `--pandas-max` events).
 Results also go to .bench/results-<N>-<format>.json so runs can be compared over time. Timings are
 measured here, never asserted in the tests (machines are noisy).
+
+`--memory-limit` and `--part-rows` override `warehouse:` in funnel.yaml for the job: a run with a
+tenth of the memory on a tenth of the events approximates the largest size's spilling, and shows
+which part size suits a memory limit. The results then name the settings.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import yaml
 
 from funnel.config import Funnel, FunnelConfig, load_config
 from funnel.funnels import build_attempts
@@ -57,6 +63,8 @@ class Result:
     pandas_seconds: float | None = None
     pandas_customers_at_step_1: int | None = None
     failure: str | None = None  # why the job failed (its steps so far are still reported)
+    warehouse: dict[str, Any] = field(default_factory=dict)  # overrides of funnel.yaml's
+    parts: dict[str, int] = field(default_factory=dict)  # steps that ran in more than one part
 
 
 class MemorySampler:
@@ -109,16 +117,16 @@ def exports(events: int, cache: Path, file_format: str) -> Path:
     return folder
 
 
-def run_pipeline(inbox: Path, warehouse: Path, result: Result) -> None:
+def run_pipeline(
+    inbox: Path, warehouse: Path, result: Result, config: Path = REPO / "funnel.yaml"
+) -> None:
     from dagster import DagsterEventType, DagsterInstance
 
     from pipelines.resources import WarehouseResource
     from pipelines.run import failure_lines, run_job
 
     shutil.rmtree(warehouse.parent, ignore_errors=True)
-    resource = WarehouseResource(
-        database=str(warehouse), inbox=str(inbox), config_path=str(REPO / "funnel.yaml")
-    )
+    resource = WarehouseResource(database=str(warehouse), inbox=str(inbox), config_path=str(config))
     with DagsterInstance.ephemeral() as instance, MemorySampler() as memory:
         started = time.time()
         outcome = run_job(resource, log_level="CRITICAL", instance=instance)
@@ -131,6 +139,10 @@ def run_pipeline(inbox: Path, warehouse: Path, result: Result) -> None:
             kind = entry.dagster_event.event_type if entry.dagster_event else None
             if kind == DagsterEventType.STEP_START or kind in ends:
                 spans[entry.step_key].append(entry.timestamp)
+            if kind == DagsterEventType.ASSET_MATERIALIZATION:
+                parts = entry.asset_materialization.metadata.get("parts")
+                if parts is not None and parts.value > 1:
+                    result.parts[entry.step_key] = parts.value
     result.pipeline_peak_mb = memory.peak()
     for step, (start, *end) in sorted(spans.items(), key=lambda kv: kv[1][0]):
         finish = end[0] if end else started + result.pipeline_seconds  # cut short by a failure
@@ -327,10 +339,15 @@ def naive_pandas(inbox: Path, warehouse: Path, result: Result) -> None:
 
 
 def report(result: Result) -> str:
-    lines = [f"journey-funnel benchmark: {result.events:,} events ({result.file_format})", ""]
-    lines.append(f"{'step':<48} {'seconds':>9} {'peak MB':>9}")
+    settings = "".join(f", {key} {value}" for key, value in result.warehouse.items())
+    lines = [
+        f"journey-funnel benchmark: {result.events:,} events ({result.file_format}{settings})",
+        "",
+        f"{'step':<48} {'seconds':>9} {'peak MB':>9}",
+    ]
     for step, span in result.steps.items():
-        lines.append(f"{step:<48} {span['seconds']:>9.2f} {span['peak_mb']:>9.0f}")
+        parts = f"   {result.parts[step]} parts" if step in result.parts else ""
+        lines.append(f"{step:<48} {span['seconds']:>9.2f} {span['peak_mb']:>9.0f}{parts}")
     rate = result.events / result.pipeline_seconds if result.pipeline_seconds else 0
     lines += [
         f"{'whole job (funnel run)':<48} {result.pipeline_seconds:>9.2f} "
@@ -369,21 +386,32 @@ def report(result: Result) -> str:
 
 
 def run(
-    events: int, cache: Path, pandas_max: int = 5_000_000, file_format: str = "jsonl.gz"
+    events: int,
+    cache: Path,
+    pandas_max: int = 5_000_000,
+    file_format: str = "jsonl.gz",
+    warehouse_settings: dict[str, Any] | None = None,
 ) -> Result:
+    """Generate or reuse the exports, run the job (with `warehouse_settings` over funnel.yaml's
+    `warehouse:`), the floor, the peer and the baseline; save and return the results."""
     inbox = exports(events, cache, file_format)
     work = cache / f"work-{events}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     warehouse = work / "warehouse" / "funnel.duckdb"
     result = Result(events, file_format, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    run_pipeline(inbox, warehouse, result)
+    result.warehouse = dict(warehouse_settings or {})
+    config = yaml.safe_load((REPO / "funnel.yaml").read_text(encoding="utf-8"))
+    config["warehouse"] = {**config.get("warehouse", {}), **result.warehouse}
+    (work / "funnel.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    run_pipeline(inbox, warehouse, result, work / "funnel.yaml")
     result.floor_seconds = floor(inbox, work)
     if result.failure is None:  # the peer and the baseline read the job's marts
         peer(warehouse, work, result)
         if events <= pandas_max:
             naive_pandas(inbox, warehouse, result)
-    saved = cache / f"results-{events}-{file_format}.json"
+    settings = "".join(f"-{key}={value}" for key, value in result.warehouse.items())
+    saved = cache / f"results-{events}-{file_format}{settings}.json"
     saved.write_text(json.dumps(asdict(result), indent=2))
     return result
 
@@ -394,8 +422,17 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=REPO / ".bench")
     parser.add_argument("--pandas-max", type=int, default=5_000_000)
     parser.add_argument("--format", choices=["jsonl.gz", "parquet"], default="jsonl.gz")
+    parser.add_argument("--memory-limit", help="warehouse.memory_limit for the job, e.g. 700MB")
+    parser.add_argument("--part-rows", type=int, help="warehouse.part_rows for the job")
     args = parser.parse_args()
-    result = run(args.events, args.cache, args.pandas_max, args.format)
+    settings = {"memory_limit": args.memory_limit, "part_rows": args.part_rows}
+    result = run(
+        args.events,
+        args.cache,
+        args.pandas_max,
+        args.format,
+        {key: value for key, value in settings.items() if value is not None},
+    )
     print(report(result))
     if result.failure is not None:
         raise SystemExit(1)

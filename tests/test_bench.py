@@ -23,6 +23,19 @@ def test_the_harness_runs_and_reports(tmp_path: Path, file_format: str) -> None:
     assert "job / floor" in report(result)
 
 
+def test_warehouse_settings_reach_the_job_and_name_the_results(tmp_path: Path) -> None:
+    # 20,000 events hold about 13,000 web events: parts of 5,000 rows make sessionization 3
+    settings = {"memory_limit": "1GB", "part_rows": 5000}
+    result = run(20_000, tmp_path, pandas_max=0, warehouse_settings=settings)
+    assert result.failure is None and result.chdb_matches is True
+    assert result.parts["intermediate__int_web__sessionized"] == 3
+    assert result.parts["funnel_attempts"] > 1
+    saved = tmp_path / "results-20000-jsonl.gz-memory_limit=1GB-part_rows=5000.json"
+    assert json.loads(saved.read_text())["warehouse"] == settings
+    assert "memory_limit 1GB, part_rows 5000" in report(result)
+    assert "3 parts" in report(result)
+
+
 def test_a_failed_job_is_reported_with_its_steps_so_far(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     (inbox / "web").mkdir(parents=True)
