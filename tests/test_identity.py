@@ -42,7 +42,9 @@ def graph(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
             email="test@example.com"),
         web("w-junk-2", 0, anon="a-junk-2", user="null", type="identify",
             email="test@example.com"),
-        # a device shared by three users: a hub
+        # a device shared by three users: a hub. Its first session opens with an anonymous
+        # event (attributed through the hub) before s1 identifies.
+        web("w-shared-early", -60, anon="shared"),
         *[web(f"w-shared-{i}", i * 100, anon="shared", user=f"s{i}", type="identify",
               email=f"s{i}@shop.io") for i in (1, 2, 3)],
         *[web(f"w-own-{i}", 5000 + i, anon=f"own-{i}", user=f"s{i}") for i in (1, 2, 3)],
@@ -153,6 +155,16 @@ def test_shared_device_is_a_hub_and_links_nobody(graph: Pipeline) -> None:
         graph.scalar("select customer_id from marts.events where event_id = 'w-shared-anon'") == hub
     )
     assert graph.scalar("select is_hub from marts.customers where customer_id = ?", [hub]) is True
+
+
+def test_session_belongs_to_its_first_event_not_attributed_through_a_hub(graph: Pipeline) -> None:
+    session, customer = graph.query(
+        "select session_id, customer_id from marts.events where event_id = 'w-shared-early'"
+    )[0]
+    assert customer == customer_of(graph, "anonymous_id", "shared")  # the hub's own
+    assert graph.scalar(
+        "select customer_id from marts.sessions where session_id = ?", [session]
+    ) == customer_of(graph, "user_id", "s1")
 
 
 def test_support_mailbox_is_a_hub(graph: Pipeline) -> None:

@@ -11,24 +11,23 @@ customers as (
     select * from intermediate.int_identity__customers
 ),
 
-ranked as (
+chosen as (
+    -- the first non-hub identifier by priority, else the first hub (priorities are distinct
+    -- within a record); the record is attributed through a hub only if all of them are hubs
     select
         o.source,
         o.event_id,
-        c.customer_id,
-        c.is_hub,
-        row_number() over (
-            partition by o.source, o.event_id order by c.is_hub, o.priority
-        ) as choice
+        min_by(c.customer_id, struct_pack(c.is_hub, o.priority)) as customer_id,
+        bool_and(c.is_hub) as via_hub
     from observations as o
     inner join customers as c
         on c.identifier_type = o.identifier_type and c.identifier_value = o.identifier_value
+    group by o.source, o.event_id
 )
 
 select
     cast(source as varchar) as source,
     cast(event_id as varchar) as event_id,
     cast(customer_id as varchar) as customer_id,
-    cast(is_hub as boolean) as via_hub
-from ranked
-where choice = 1
+    cast(via_hub as boolean) as via_hub
+from chosen

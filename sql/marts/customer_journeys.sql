@@ -13,27 +13,20 @@ with stages as (
     select * from marts.customer_stages
 ),
 
-ordered as (
-    select
-        *,
-        row_number() over (partition by customer_id order by occurred_at, source, event_id) as n
-    from marts.events
-),
-
-first_touch as (
-    select
-        customer_id,
-        occurred_at as first_touch_at,
-        source as first_touch_source,
-        coalesce(channel, '(none)') as acquisition_channel,
-        coalesce(campaign_name, email_campaign_name) as first_touch_campaign
-    from ordered
-    where n = 1
-),
-
 touches as (
+    -- the first touch is the first event by (occurred_at, source, event_id); min_by skips a
+    -- null value, so it picks the whole struct of that event's fields, never null
     select
         customer_id,
+        min(occurred_at) as first_touch_at,
+        min_by(
+            struct_pack(
+                source,
+                channel := coalesce(channel, '(none)'),
+                campaign := coalesce(campaign_name, email_campaign_name)
+            ),
+            struct_pack(occurred_at, source, event_id)
+        ) as first_touch,
         max(occurred_at) as last_touch_at,
         count(*) as touchpoints,
         count(distinct session_id) as sessions
@@ -57,10 +50,10 @@ stage_times as (
 furthest as (
     select
         customer_id,
-        stage_index as current_stage_index,
-        stage as current_stage,
-        row_number() over (partition by customer_id order by stage_index desc) as n
+        max(stage_index) as current_stage_index,
+        max_by(stage, stage_index) as current_stage
     from stages
+    group by customer_id
 ),
 
 purchase as (
@@ -81,12 +74,12 @@ before_purchase as (
 )
 
 select
-    cast(f.customer_id as varchar) as customer_id,
-    cast(f.first_touch_at as timestamp) as first_touch_at,
+    cast(t.customer_id as varchar) as customer_id,
+    cast(t.first_touch_at as timestamp) as first_touch_at,
     cast(t.last_touch_at as timestamp) as last_touch_at,
-    cast(f.first_touch_source as varchar) as first_touch_source,
-    cast(f.acquisition_channel as varchar) as acquisition_channel,
-    cast(f.first_touch_campaign as varchar) as first_touch_campaign,
+    cast(t.first_touch.source as varchar) as first_touch_source,
+    cast(t.first_touch.channel as varchar) as acquisition_channel,
+    cast(t.first_touch.campaign as varchar) as first_touch_campaign,
     cast(s.current_stage as varchar) as current_stage,
     cast(s.current_stage_index as integer) as current_stage_index,
     cast(st.stage_entered_at as varchar) as stage_entered_at,
@@ -95,11 +88,10 @@ select
     cast(p.first_purchase_at as timestamp) as first_purchase_at,
     cast(b.touchpoints_before_purchase as bigint) as touchpoints_before_purchase,
     cast(b.sessions_before_purchase as bigint) as sessions_before_purchase,
-    cast(date_diff('second', f.first_touch_at, p.first_purchase_at) / 86400.0 as double)
+    cast(date_diff('second', t.first_touch_at, p.first_purchase_at) / 86400.0 as double)
         as days_to_purchase
-from first_touch as f
-inner join touches as t on t.customer_id = f.customer_id
-left join furthest as s on s.customer_id = f.customer_id and s.n = 1
-left join stage_times as st on st.customer_id = f.customer_id
-left join purchase as p on p.customer_id = f.customer_id
-left join before_purchase as b on b.customer_id = f.customer_id
+from touches as t
+left join furthest as s on s.customer_id = t.customer_id
+left join stage_times as st on st.customer_id = t.customer_id
+left join purchase as p on p.customer_id = t.customer_id
+left join before_purchase as b on b.customer_id = t.customer_id

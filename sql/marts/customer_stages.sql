@@ -4,13 +4,16 @@
 -- A stage is entered at the first event matching it (at the n-th for a stage with
 -- `occurrence: n`, e.g. retention = a second purchase), whatever the stages before it.
 with entries as (
+    -- a unit's events are numbered in time order (unit_seq): the first is the lowest
     select
-        s.*,
-        row_number() over (
-            partition by s.customer_id, s.step_index order by s.unit_seq
-        ) as entry
+        s.customer_id,
+        s.step_index,
+        min_by(s.occurred_at, s.unit_seq) as occurred_at,
+        min_by(s.source, s.unit_seq) as source,
+        min_by(s.event_id, s.unit_seq) as event_id
     from intermediate.int_funnels__step_events as s
     where s.funnel = 'journey' and s.step_index is not null
+    group by s.customer_id, s.step_index
 )
 
 select
@@ -22,4 +25,3 @@ select
     cast(e.event_id as varchar) as event_id
 from entries as e
 inner join config.funnel_steps as st on st.funnel = 'journey' and st.step_index = e.step_index
-where e.entry = 1

@@ -32,23 +32,11 @@ by_session as (
         sum(case
             when event_type = 'track' and event_name in (select event_name from conversions)
             then coalesce(revenue, 0) else 0 end) as revenue,
-        max(case when is_split_session then 1 else 0 end) = 1 as is_split
+        max(case when is_split_session then 1 else 0 end) = 1 as is_split,
+        -- the customer of the first event not attributed through a hub, else of the first event
+        min_by(customer_id, struct_pack(via_hub, occurred_at, event_id)) as customer_id
     from intermediate.int_web__sessionized
     group by session_id
-),
-
-first_customer as (
-    select session_id, customer_id
-    from (
-        select
-            session_id,
-            customer_id,
-            row_number() over (
-                partition by session_id order by via_hub, occurred_at, event_id
-            ) as pick
-        from intermediate.int_web__sessionized
-    ) as ranked
-    where pick = 1
 ),
 
 landing as (
@@ -58,7 +46,7 @@ landing as (
 final as (
     select
         cast(s.session_id as varchar) as session_id,
-        cast(fc.customer_id as varchar) as customer_id,
+        cast(s.customer_id as varchar) as customer_id,
         cast(s.device_id as varchar) as device_id,
         cast(s.tracker_session_id as varchar) as tracker_session_id,
         cast(s.started_at as timestamp) as started_at,
@@ -88,7 +76,6 @@ final as (
         ) as is_engaged,
         cast(s.is_split as boolean) as is_split
     from by_session as s
-    inner join first_customer as fc on fc.session_id = s.session_id
     inner join landing as l on l.session_id = s.session_id
     inner join channels as c on c.session_id = s.session_id
 )
