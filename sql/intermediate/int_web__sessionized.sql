@@ -76,6 +76,8 @@ session_starts as (
         visit_number,
         chunk,
         event_id as first_event_id,
+        -- computed once per session, not per event
+        'ses_' || substr(md5(device_id || '|' || event_id), 1, 16) as session_id,
         max(chunk) over (
             partition by device_id, tracker_session_id, visit_number
         ) > 0 as is_split
@@ -84,7 +86,7 @@ session_starts as (
 ),
 
 keyed as (
-    select w.*, ec.customer_id, ec.via_hub, s.first_event_id, s.is_split
+    select w.*, ec.customer_id, ec.via_hub, s.first_event_id, s.session_id, s.is_split
     from chunked as c
     inner join session_starts as s
         on s.device_id = c.device_id
@@ -99,8 +101,7 @@ keyed as (
 
 select
     cast(event_id as varchar) as event_id,
-    cast('ses_' || substr(md5(device_id || '|' || first_event_id), 1, 16) as varchar)
-        as session_id,
+    cast(session_id as varchar) as session_id,
     cast(event_id = first_event_id as boolean) as is_session_start,
     cast(is_split as boolean) as is_split_session,
     cast(customer_id as varchar) as customer_id,
