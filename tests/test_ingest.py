@@ -317,6 +317,22 @@ NASTY_WEB = [
         [],
     ),
     (
+        # JSON null where an object may be is no object, as an empty cell of a CSV is not
+        "null-objects.jsonl",
+        json.dumps(
+            {
+                "messageId": "m1",
+                "type": "identify",
+                "anonymousId": "a1",
+                "timestamp": "2026-08-03T09:00:00Z",
+                "properties": None,
+                "traits": None,
+            }
+        ),
+        1,
+        [],
+    ),
+    (
         "sql-in-values.jsonl",
         json.dumps(
             {

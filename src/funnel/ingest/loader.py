@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from funnel.ingest.readers import FileError, read_file, start_batch
+from funnel.ingest.readers import FileError, end_batches, read_files, start_batch
 from funnel.ingest.sources import EXTENSIONS, Source
 from funnel.warehouse import execute, keep_order, read_sql
 
@@ -157,9 +157,12 @@ def ingest_source(
             continue
         known.add(digest)
         new.append(NewFile(path, rel, digest, path.stat().st_size))
-    for batch in batches(new, batch_bytes):
-        report.rows.add(_load_batch(con, source, batch, params, run_id))
-        report.files_loaded.extend(f.rel for f in batch)
+    try:
+        for batch in batches(new, batch_bytes):
+            report.rows.add(_load_batch(con, source, batch, params, run_id))
+            report.files_loaded.extend(f.rel for f in batch)
+    finally:
+        end_batches(con)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -184,15 +187,15 @@ def _load_batch(
     params: dict[str, Any],
     run_id: str,
 ) -> RowCounts:
-    """Load a batch of files in one transaction: all of their rows are accounted for, or none."""
+    """Load a batch of files in one transaction: all of their rows are accounted for, or none.
+    (The files are read before it, into scratch tables: see `read_files`.)"""
+    start_batch(con, source)
+    # an empty file is recorded, with no rows
+    read_files(con, source, [(f.path, f.rel) for f in files if f.size > 0])
     con.execute("begin transaction")
     try:
         now = con.execute("select cast(now() as timestamp)").fetchone()[0]
         stamp = [now, run_id]
-        start_batch(con, source)
-        for f in files:
-            if f.size > 0:  # an empty file is recorded, with no rows
-                read_file(con, source, f.path, f.rel)
         validation = read_sql(f"ingest/{source.name}.sql")
         execute(con, f"create or replace temp table checked as\n{validation}", params)
         counts = _split(con, source, files, stamp)
@@ -219,7 +222,7 @@ def _split(
         "insert into meta.quarantine select ?, c._file, c._row, c._reason, r._record, ?, ?"
         " from checked as c inner join incoming_records as r using (_file, _row)"
         " where c._reason is not null"
-        " union all select ?, _file, _row, reason, record, ?, ? from incoming_rejected",
+        " union all select ?, _file, _row, reason, record, ?, ? from batch.rejected",
         [source.name, *stamp, source.name, *stamp],
     )
     # The first copy of an event id wins: earlier batches (loaded before), then the earlier file
@@ -264,7 +267,7 @@ def _split(
             select _file, count(*) as rows_read, count(_reason) as rows_quarantined
             from checked group by _file
         ),
-        rejected_rows as (select _file, count(*) as n from incoming_rejected group by _file),
+        rejected_rows as (select _file, count(*) as n from batch.rejected group by _file),
         duplicate_rows as (select _file, count(*) as n from batch_duplicates group by _file)
         select
             f.seq, f.file, f.content_hash, f.size_bytes,

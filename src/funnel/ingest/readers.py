@@ -1,10 +1,13 @@
 """Read export files into the view `incoming`: one text column per field, plus lineage.
 
-A batch of files is read into the same tables (`start_batch`, then `read_file` per file).
+A batch of files is read into the same tables (`start_batch`, then `read_files`) of the
+in-memory database `batch`, which every connection to the work database shares: one thread reads
+a file (a compressed file cannot be split, and lines are numbered in read order), so the batch's
+files are read side by side, one connection per thread.
 `incoming` has `_file` (path relative to the inbox), `_row` (1-based row of the file: the line of
 a `.jsonl` file, the record of a CSV or Parquet file), `_error` (set when the row cannot even be
 parsed) and one VARCHAR column per field of the source. `incoming_records` has each row as
-received (`_record`: JSON text, so a quarantined row keeps everything); `incoming_rejected` holds
+received (`_record`: JSON text, so a quarantined row keeps everything); `batch.rejected` holds
 the lines a reader could not even split (`_file`, `_row`, `reason`, `record`).
 
 DuckDB does the reading; values stay in the database and file paths, column names and JSON keys
@@ -15,6 +18,8 @@ parallel and without a stored copy.
 
 from __future__ import annotations
 
+import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -56,37 +61,35 @@ def file_format(path: Path) -> str:
 
 
 def start_batch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Empty the batch: `incoming_flat` (rows of CSV and Parquet files), `incoming_lines` (lines
-    of JSON lines files, parsed by the view `incoming`) and `incoming_rejected`."""
+    """Empty the batch: `batch.flat` (rows of CSV and Parquet files), `batch.lines` (lines of
+    JSON lines files, parsed by the view `incoming`) and `batch.rejected`."""
     columns = ", ".join(f"{c} varchar" for c in source.columns)
+    con.execute("attach if not exists ':memory:' as batch")
     con.execute(
         f"""
-        create or replace temp table incoming_flat (
+        create or replace table batch.flat (
             _file varchar, _row bigint, _error varchar, _record varchar, {columns});
-        create or replace temp table incoming_lines (_file varchar, _row bigint, line varchar);
-        create or replace temp table incoming_rejected (
+        create or replace table batch.lines (_file varchar, _row bigint, line varchar);
+        create or replace table batch.rejected (
             _file varchar, _row bigint, reason varchar, record varchar);
         """
     )
-    # JSON lines are parsed where the batch is read: one parse for all fields, one for objects.
-    # (A view takes no parameters: the paths are the source's own constants, quoted as literals.)
+    # JSON lines are parsed where the batch is read, once: json_transform takes every field
+    # (text) and object (JSON) into a struct. (A view takes no parameters: the shape is the
+    # source's own constant, quoted as a literal.)
     fields = "".join(
-        f", vals[{i + 1}] as {c}" for i, c in enumerate(source.columns[: len(source.fields)])
-    )
-    objects = "".join(
-        f", cast(objs[{i + 1}] as varchar) as {c}"
-        for i, c in enumerate(source.columns[len(source.fields) :])
+        f", cast(doc_fields.{_struct_path(f)} as varchar) as {c}"
+        for f, c in zip((*source.fields, *source.objects), source.columns, strict=True)
     )
     flat = ", ".join(source.columns)
     con.execute(
         f"""
         create or replace temp view incoming as
-        select _file, _row, _error, {flat} from incoming_flat
+        select _file, _row, _error, {flat} from batch.flat
         union all
-        select _file, _row, _error{fields}{objects}
+        select _file, _row, _error{fields}
         from (
-            select *, json_extract_string(doc, {_paths(source.fields)}) as vals,
-                json_extract(doc, {_paths(source.objects)}) as objs
+            select *, json_transform(doc, {_shape(source)}) as doc_fields
             from (select *, case when _error is null then line end as doc from (
                 select
                     _file,
@@ -97,7 +100,7 @@ def start_batch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
                         -- a valid JSON text that starts with a brace is an object
                         when not regexp_matches(line, '^[ \t]*[{{]') then 'not a JSON object'
                     end as _error
-                from incoming_lines
+                from batch.lines
                 -- blank lines (spaces, tabs, CRs; NUL bytes read as nothing) are no rows.
                 -- (A regular expression: trim() walks the whole line, 50 times slower.)
                 where line is not null and not regexp_full_match(line, '[ \t\r]*')
@@ -108,16 +111,54 @@ def start_batch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute(
         """
         create or replace temp view incoming_records as
-        select _file, _row, _record from incoming_flat
+        select _file, _row, _record from batch.flat
         union all
-        select _file, _row, line from incoming_lines
+        select _file, _row, line from batch.lines
         """
     )
 
 
-def _paths(fields: tuple[str, ...]) -> str:
-    """A SQL list literal of JSON paths: ['$.a', '$.b.c']."""
-    return "[" + ", ".join("'$." + f.replace("'", "''") + "'" for f in fields) + "]"
+def end_batches(con: duckdb.DuckDBPyConnection) -> None:
+    """Free the last batch's memory."""
+    con.execute("detach database if exists batch")
+
+
+def _shape(source: Source) -> str:
+    """The source's JSON structure as a SQL literal for json_transform: each field a (nested)
+    VARCHAR, each object JSON."""
+    shape: dict[str, Any] = {}
+    for field, kind in [
+        *((f, "VARCHAR") for f in source.fields),
+        *((o, "JSON") for o in source.objects),
+    ]:
+        *parents, leaf = field.split(".")
+        node = shape
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = kind
+    return "'" + json.dumps(shape).replace("'", "''") + "'"
+
+
+def _struct_path(field: str) -> str:
+    """The struct access for a dotted field: context.page.url -> "context"."page"."url"."""
+    return ".".join(quote_ident(key) for key in field.split("."))
+
+
+def read_files(
+    con: duckdb.DuckDBPyConnection, source: Source, files: list[tuple[Path, str]]
+) -> None:
+    """Append the rows of `files` (each a path and its name in the lineage columns) to the batch,
+    side by side on as many connections as DuckDB has threads. The rows are committed as they
+    are read: the batch tables are scratch, emptied by the next `start_batch`."""
+    (threads,) = con.execute("select current_setting('threads')").fetchone()
+
+    def read(file: tuple[Path, str]) -> None:
+        with con.cursor() as cur:
+            read_file(cur, source, *file)
+
+    with ThreadPoolExecutor(max(1, min(threads, len(files)))) as pool:
+        for _ in pool.map(read, files):  # raises the first file's error, naming the file
+            pass
 
 
 def read_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str) -> None:
@@ -135,7 +176,7 @@ def read_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: s
         # a rejected line's `row` is its line number (the parser could not make a record of it)
         con.execute(
             """
-            insert into incoming_rejected
+            insert into batch.rejected
             select ?, line, 'CSV ' || lower(min(error_type)) || ': ' || min(error_message),
                    min(csv_line)
             from incoming_rejects group by line
@@ -151,7 +192,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
     # holds it anyway (a NUL byte), or is longer than the reader takes, is rejected with its line
     # number.
     sql = f"""
-        insert into incoming_lines
+        insert into batch.lines
         select ?, row_number() over (), line
         from read_csv(?, columns = {{'line': 'VARCHAR'}}, header = false, delim = ?,
                       quote = '', escape = '', auto_detect = false, {_STORE_REJECTS})
@@ -159,7 +200,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
     _run(con, sql, [rel, str(path), _NO_DELIMITER], path, "JSON lines")
     (rejected,) = con.execute(
         """
-        insert into incoming_rejected
+        insert into batch.rejected
         select ?, line,
             case when min(error_type) = 'LINE SIZE OVER MAXIMUM'
                 then 'a line longer than ' || ? || ' MB (the longest line read)'
@@ -174,15 +215,15 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
         # The n-th kept line is the n-th line that was not rejected: renumber this file's lines.
         con.execute(
             """
-            update incoming_lines as l set _row = n.line_number
+            update batch.lines as l set _row = n.line_number
             from (
                 select n as line_number, row_number() over (order by n) as ordinal
                 from range(
                     1,
-                    (select count(*) from incoming_lines where _file = $file)
-                    + (select count(*) from incoming_rejected where _file = $file) + 1
+                    (select count(*) from batch.lines where _file = $file)
+                    + (select count(*) from batch.rejected where _file = $file) + 1
                 ) as t(n)
-                where n not in (select _row from incoming_rejected where _file = $file)
+                where n not in (select _row from batch.rejected where _file = $file)
             ) as n
             where l._file = $file and l._row = n.ordinal
             """,
@@ -216,7 +257,7 @@ def _read_flat(
         select.append(f"cast({expr} as varchar)")
         binds.extend(args)
     sql = f"""
-        insert into incoming_flat
+        insert into batch.flat
         select ?, row_number() over (), null, cast(to_json(src) as varchar),
                {", ".join(select)}
         from {relation} as src
