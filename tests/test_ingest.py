@@ -455,6 +455,21 @@ def test_a_corrupt_file_among_others_is_named(con, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("batch_bytes", [1, 10**9], ids=["a-batch-per-file", "one-batch"])
+def test_ids_padded_with_spaces_are_the_same_id(con, tmp_path: Path, batch_bytes) -> None:
+    # raw keeps an id as received; a later copy is a duplicate whichever of the two is padded
+    inbox = tmp_path / "inbox"
+    write_jsonl(inbox / "web" / "1.jsonl", [web(" x ", 0, "d1"), web("y", 0, "d1")])
+    write_jsonl(inbox / "web" / "2.jsonl", [web("x", 5, "d2"), web("  y", 5, "d2")])
+    report = ingest_source(
+        con, SOURCES["web"], inbox, sql_params(FunnelConfig()), batch_bytes=batch_bytes
+    )
+    assert (report.rows.read, report.rows.loaded, report.rows.duplicate) == (4, 2, 2)
+    assert con.execute(
+        'select file, "row", event_id from meta.duplicates order by "row"'
+    ).fetchall() == [("web/2.jsonl", 1, "x"), ("web/2.jsonl", 2, "y")]
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 10**9], ids=["a-batch-per-file", "one-batch"])
 def test_batches_keep_lineage_first_copy_and_counts(con, tmp_path: Path, batch_bytes) -> None:
     # three files: a NUL-byte line in the first must not shift or leak into the others
     inbox = tmp_path / "inbox"
