@@ -13,36 +13,31 @@ latest as (
     select max(occurred_at) as latest_at from marts.events
 ),
 
-ranked as (
+units as (
     select
-        a.*,
-        max(a.level) over (partition by a.funnel, a.unit_id) as furthest_step,
-        row_number() over (
-            partition by a.funnel, a.unit_id order by a.level desc, a.entered_at, a.attempt_id
-        ) as pick
-    from attempts as a
-),
-
-open_at_furthest as (
-    select
-        r.funnel,
-        r.unit_id,
-        max(case when r.closes_at >= l.latest_at then 1 else 0 end) = 1 as is_open
-    from ranked as r
-    cross join latest as l
-    where r.level = r.furthest_step
-    group by r.funnel, r.unit_id
+        funnel,
+        unit_id,
+        max(level) as furthest_step,
+        -- the highest level first, then the earliest attempt
+        min_by(
+            struct_pack(attempt_id, customer_id, entered_at),
+            struct_pack(descending_level := -level, entered_at, attempt_id)
+        ) as representative,
+        -- the window that closes last among the attempts at the furthest step
+        max_by(closes_at, struct_pack(level, closes_at)) as furthest_closes_at
+    from attempts
+    group by funnel, unit_id
 )
 
 select
-    cast(r.funnel as varchar) as funnel,
-    cast(r.unit_id as varchar) as unit_id,
-    cast(r.customer_id as varchar) as customer_id,
-    cast(r.attempt_id as bigint) as attempt_id,
-    cast(r.entered_at as timestamp) as entered_at,
-    cast(r.furthest_step as integer) as furthest_step,
-    cast(r.furthest_step < f.steps and o.is_open as boolean) as in_progress
-from ranked as r
-inner join config.funnels as f on f.funnel = r.funnel
-inner join open_at_furthest as o on o.funnel = r.funnel and o.unit_id = r.unit_id
-where r.pick = 1
+    cast(u.funnel as varchar) as funnel,
+    cast(u.unit_id as varchar) as unit_id,
+    cast(u.representative.customer_id as varchar) as customer_id,
+    cast(u.representative.attempt_id as bigint) as attempt_id,
+    cast(u.representative.entered_at as timestamp) as entered_at,
+    cast(u.furthest_step as integer) as furthest_step,
+    cast(u.furthest_step < f.steps and u.furthest_closes_at >= l.latest_at as boolean)
+        as in_progress
+from units as u
+inner join config.funnels as f on f.funnel = u.funnel
+cross join latest as l
