@@ -581,3 +581,19 @@ def test_hostile_rows_in_every_source_and_format(con, tmp_path: Path, source: st
         f"select occurred_at_utc from {SOURCES[source].table} order by 1"
     ).fetchall()
     assert [str(t) for (t,) in times] == ["2026-08-03 09:00:00", "2026-08-03 09:00:00"]
+
+
+def test_files_read_side_by_side_take_turns_within_the_memory_limit(tmp_path: Path) -> None:
+    # each compressed file's read holds a 256 MB buffer: eight at once ran out of 700 MB
+    base = FunnelConfig()
+    cfg = base.model_copy(
+        update={
+            "warehouse": base.warehouse.model_copy(update={"memory_limit": "700MB", "threads": 8})
+        }
+    )
+    for i in range(8):
+        events = [web(f"m{i}-{n}", n, "a1") for n in range(1000)]
+        write_jsonl(tmp_path / "inbox" / "web" / f"{i}.jsonl.gz", events)
+    with connect(tmp_path / "w.duckdb", cfg) as con:
+        report = ingest_source(con, SOURCES["web"], tmp_path / "inbox", sql_params(cfg))
+    assert (report.rows.read, report.rows.loaded) == (8000, 8000)

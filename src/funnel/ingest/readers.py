@@ -32,6 +32,11 @@ _NO_DELIMITER = "\x00"
 # DuckDB buffers 16 lines of this size per file read: 16 MB lines keep that buffer at 256 MB.
 # (Segment caps an event at 32 KB.)
 _MAX_LINE_BYTES = 16 * 1024 * 1024
+_READ_BUFFER_BYTES = 16 * _MAX_LINE_BYTES
+# Files read side by side hold at most this share of DuckDB's memory limit in read buffers
+# (beyond it, the reads ran out of memory instead of taking turns).
+_READ_BUFFERS_SHARE = 4
+_BYTES = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
 # DuckDB's reject tables of the last read (dropped before each read: they accumulate otherwise)
 _REJECTS = "drop table if exists incoming_rejects; drop table if exists incoming_reject_scans"
 _STORE_REJECTS = (
@@ -148,17 +153,28 @@ def read_files(
     con: duckdb.DuckDBPyConnection, source: Source, files: list[tuple[Path, str]]
 ) -> None:
     """Append the rows of `files` (each a path and its name in the lineage columns) to the batch,
-    side by side on as many connections as DuckDB has threads. The rows are committed as they
-    are read: the batch tables are scratch, emptied by the next `start_batch`."""
-    (threads,) = con.execute("select current_setting('threads')").fetchone()
+    side by side on as many connections as DuckDB has threads and the memory limit allows (see
+    `readers`). The rows are committed as they are read: the batch tables are scratch, emptied
+    by the next `start_batch`."""
 
     def read(file: tuple[Path, str]) -> None:
         with con.cursor() as cur:
             read_file(cur, source, *file)
 
-    with ThreadPoolExecutor(max(1, min(threads, len(files)))) as pool:
+    with ThreadPoolExecutor(max(1, min(readers(con), len(files)))) as pool:
         for _ in pool.map(read, files):  # raises the first file's error, naming the file
             pass
+
+
+def readers(con: duckdb.DuckDBPyConnection) -> int:
+    """How many files may be read side by side: one per thread, while their read buffers stay
+    within a share of the memory limit (at least one)."""
+    threads, limit = con.execute(
+        "select current_setting('threads'), current_setting('memory_limit')"
+    ).fetchone()
+    amount, unit = limit.split()  # as DuckDB shows it, e.g. '4.6 GiB'
+    budget = float(amount) * _BYTES[unit] / _READ_BUFFERS_SHARE
+    return max(1, min(int(threads), int(budget // _READ_BUFFER_BYTES)))
 
 
 def read_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str) -> None:
