@@ -19,15 +19,15 @@ from funnel.config import (
     load_config,
 )
 from funnel.privacy import pseudonym_key
-from funnel.publish import work_database
+from funnel.publish import marts_database, work_database
 from funnel.warehouse import connection_config, prepare, sql_params
 
 
 class WarehouseResource(ConfigurableResource):
     """The published DuckDB warehouse, the inbox a run reads and the funnel.yaml it follows.
 
-    Runs write only their private work database (`.work/` beside `database`); the last asset
-    publishes it atomically (funnel.publish).
+    Runs write only their private work database (`.work/` beside `database`) and the marts'
+    file beside it; the last asset publishes the marts atomically (funnel.publish).
     """
 
     database: str = DEFAULT_WAREHOUSE
@@ -63,11 +63,11 @@ class WarehouseResource(ConfigurableResource):
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection to the work database, prepared (UTC, schemas, config
-        tables, macros)."""
+        """A read-write connection to the work database with the marts' file attached, prepared
+        (UTC, schemas, config tables, macros)."""
         work = work_database(self.database)
         work.parent.mkdir(parents=True, exist_ok=True)
         duck = DuckDBResource(database=str(work), connection_config=connection_config(self.config))
         with duck.get_connection() as con:
-            prepare(con, self.config)
+            prepare(con, self.config, marts_database(self.database))
             yield con

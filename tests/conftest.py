@@ -16,7 +16,7 @@ import pytest
 from dagster import ExecuteInProcessResult
 
 from funnel.privacy import ENV_KEY, pseudonym
-from funnel.publish import work_database
+from funnel.publish import marts_database, work_database
 from pipelines.resources import WarehouseResource
 from pipelines.run import failure_lines, run_job
 
@@ -148,9 +148,12 @@ class Pipeline:
         self, sql: str, params: list[Any] | None = None, *, work: bool = False
     ) -> list[tuple[Any, ...]]:
         """Query the published warehouse, or (`work`) the run's work database, which also holds
-        the raw, staging and intermediate tables."""
+        the raw, staging and intermediate tables, with the marts' file attached."""
         database = work_database(self.warehouse) if work else self.warehouse
         with duckdb.connect(str(database), read_only=True) as con:
+            if work:
+                con.execute(f"attach '{marts_database(self.warehouse)}' as marts_db (read_only)")
+                con.execute(f"set search_path = '{database.stem}.main,marts_db.marts'")
             return con.execute(sql, params or []).fetchall()
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:

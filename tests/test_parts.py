@@ -8,7 +8,7 @@ import duckdb
 import yaml
 from conftest import Pipeline
 
-from funnel.publish import work_database
+from funnel.publish import marts_database, work_database
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -53,21 +53,27 @@ def test_parts_give_the_same_tables_as_one_part(tmp_path: Path) -> None:
     assert parts["intermediate/int_funnels__attempts"] > 1
 
     con = duckdb.connect()
-    con.execute(f"attach '{work_database(whole.warehouse)}' as whole (read_only)")
-    con.execute(f"attach '{work_database(parted.warehouse)}' as parted (read_only)")
+    for name, run in (("whole", whole), ("parted", parted)):
+        con.execute(f"attach '{work_database(run.warehouse)}' as {name} (read_only)")
+        con.execute(f"attach '{marts_database(run.warehouse)}' as {name}_marts (read_only)")
     tables = [
         f"{schema}.{name}"
         for schema, name in con.execute(
             "select schema_name, table_name from duckdb_tables()"
-            " where database_name = 'whole' and schema_name in ('intermediate', 'marts')"
+            " where database_name in ('whole', 'whole_marts')"
+            " and schema_name in ('intermediate', 'marts')"
         ).fetchall()
     ]
     assert "intermediate.int_web__sessionized" in tables and "marts.funnel_steps" in tables
     for table in tables:
         # attempts are numbered part by part: their ids are compared by what they join below
         columns = "columns(lambda c: c <> 'attempt_id')"
+        whole_table, parted_table = (
+            f"{run}_marts.{table}" if table.startswith("marts.") else f"{run}.{table}"
+            for run in ("whole", "parted")
+        )
         differences = _differences(
-            con, f"select {columns} from whole.{table}", f"select {columns} from parted.{table}"
+            con, f"select {columns} from {whole_table}", f"select {columns} from {parted_table}"
         )
         assert differences == (0, 0), table
     attempts = """

@@ -78,14 +78,19 @@ class Model:
     def run(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> ModelRun:
         """Rebuild the view or table from the model's SELECT."""
         started = time.perf_counter()
-        (found,) = con.execute(
-            "select any_value(table_type) from information_schema.tables"
+        found, catalog = con.execute(
+            "select any_value(table_type), any_value(table_catalog) from information_schema.tables"
             " where table_schema = ? and table_name = ?",
             [self.layer, self.name],
         ).fetchone()
-        if found is not None and (found == "VIEW") != (self.kind == "view"):
-            # written as the other kind by an earlier version: replace it
-            con.execute(f"drop {'view' if found == 'VIEW' else 'table'} {self.table}")
+        if found == "VIEW":
+            con.execute(f"drop view {self.table}")
+        elif found is not None:
+            # Drop the table's old version first: with a checkpoint its blocks are free for the
+            # new one, so the file does not keep a replaced table's worth of free space (the
+            # marts' file is published whole).
+            con.execute(f"drop table {self.table}")
+            con.execute(f'checkpoint "{catalog}"')
         parts = self.parts(con, params["part_rows"]) if self.kind == "table" else 1
         for part in range(parts):
             verb = (

@@ -1,8 +1,10 @@
 """Publishing: the warehouse analysts read changes in one atomic step, or not at all.
 
-A run builds everything in its private work database. Only when every table is built and every
-blocking check has passed does it copy the marts (and the run's bookkeeping in `meta`) into a new
-file beside the published one, make it durable, and rename it over the published file. A rename
+A run builds everything in its private work database, and the marts in a database file of their
+own beside it (`marts_database`). Only when every table is built and every blocking check has
+passed does it add the run's bookkeeping (`meta`) to the marts' file, copy that file beside the
+published one, make the copy durable, and rename it over the published file. Copying the file
+instead of its tables spares rewriting every mart (the events are most of the warehouse). A rename
 is atomic: readers see the previous complete warehouse or the new one, never a mix; a run that
 fails, or is killed at any moment, leaves the published file as it was. Readers that hold the old
 file open keep reading it; their next connection sees the new one.
@@ -11,19 +13,18 @@ file open keep reading it; their next connection sees the new one.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from funnel.warehouse import keep_order
+from funnel.warehouse import MARTS_CATALOG, attach_marts, keep_order
 
-# What analysts and dashboards read: the marts, and the ingest bookkeeping behind their numbers.
-PUBLISHED = {
-    "marts": None,  # every table
-    "meta": ("ingested_files", "quarantine", "duplicates", "runs"),
-}
+# What analysts and dashboards read: the marts (every table of the marts' file), and the ingest
+# bookkeeping behind their numbers, copied from the work database.
+META = ("ingested_files", "quarantine", "duplicates", "runs")  # runs: one row per publish
 # Raw records hold personal data: they stay in the work database.
 WITHHELD_COLUMNS = {"meta.quarantine": "record"}
 
@@ -51,6 +52,12 @@ def work_database(published: Path | str) -> Path:
     return published.parent / ".work" / published.name
 
 
+def marts_database(published: Path | str) -> Path:
+    """The file the marts are built in, next to the work database; published by a copy."""
+    work = work_database(published)
+    return work.with_name(f"{work.stem}.marts{work.suffix}")
+
+
 def _temporary(published: Path, run_id: str) -> Path:
     return published.with_name(f".{published.name}.{run_id}.tmp")
 
@@ -62,47 +69,51 @@ def remove_stale_temporaries(published: Path) -> None:
 
 
 def publish(con: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> PublishReport:
-    """Copy the published schemas from the work database `con` into `published`, atomically."""
+    """Publish the marts' file of the work connection `con`, with the bookkeeping, atomically."""
     started = time.perf_counter()
     published.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(published)
     target = _temporary(published, run_id)
-    tables = _published_tables(con)
-    rows = sum(con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables)
+    (work,) = con.execute("select current_database()").fetchone()
+    marts = [f"marts.{name}" for name in _tables(con, MARTS_CATALOG, "marts")]
+    meta = [f"meta.{name}" for name in _tables(con, work, "meta") if name in META[:-1]]
+    rows = sum(con.execute(f"select count(*) from {t}").fetchone()[0] for t in marts + meta)
     con.execute(RUNS_DDL)
     con.execute(
         "insert into meta.runs values (?, cast(now() as timestamp), ?, ?)",
-        [run_id, len(tables), rows],
+        [run_id, len(marts) + len(meta), rows],
     )
-    keep_order(con)  # the copies keep the checked tables' row order (no slower, measured)
-    con.execute("attach ? as target", [str(target)])
+    keep_order(con)  # the copies keep the checked tables' row order
+    con.execute(f"create schema if not exists {MARTS_CATALOG}.meta")
+    for table in [*meta, "meta.runs"]:
+        columns = f"* exclude ({WITHHELD_COLUMNS[table]})" if table in WITHHELD_COLUMNS else "*"
+        source = f'"{work}".{table}'
+        con.execute(
+            f"create or replace table {MARTS_CATALOG}.{table} as select {columns} from {source}"
+        )
+    (path,) = con.execute(
+        "select path from duckdb_databases() where database_name = ?", [MARTS_CATALOG]
+    ).fetchone()
+    con.execute(f"checkpoint {MARTS_CATALOG}")
+    con.execute("reset search_path")  # it names the catalog detached next
+    con.execute(f"detach {MARTS_CATALOG}")  # the file is whole and closed while it is copied
     try:
-        for schema in PUBLISHED:
-            con.execute(f"create schema target.{schema}")
-        for table in [*tables, "meta.runs"]:
-            columns = f"* exclude ({WITHHELD_COLUMNS[table]})" if table in WITHHELD_COLUMNS else "*"
-            con.execute(f"create table target.{table} as select {columns} from {table}")
+        shutil.copyfile(path, target)
+        _fsync(target)
     finally:
-        con.execute("detach target")
-    _fsync(target)
+        attach_marts(con, Path(path))
     os.replace(target, published)
     _fsync(published.parent)
-    return PublishReport(published, len(tables), rows, time.perf_counter() - started)
+    return PublishReport(published, len(marts) + len(meta), rows, time.perf_counter() - started)
 
 
-def _published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
     found = con.execute(
-        "select table_schema, table_name from information_schema.tables"
-        " where table_catalog = current_database() and table_type = 'BASE TABLE'"
-        " order by table_schema, table_name"
+        "select table_name from duckdb_tables()"
+        " where database_name = ? and schema_name = ? order by table_name",
+        [catalog, schema],
     ).fetchall()
-    return [
-        f"{schema}.{name}"
-        for schema, name in found
-        if schema in PUBLISHED
-        and (PUBLISHED[schema] is None or name in PUBLISHED[schema])
-        and (schema, name) != ("meta", "runs")
-    ]
+    return [name for (name,) in found]
 
 
 def _fsync(path: Path) -> None:

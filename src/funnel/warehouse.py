@@ -20,7 +20,9 @@ from funnel.config import FunnelConfig
 from funnel.journeys import config_tables
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-SCHEMAS = ("config", "meta", "raw", "staging", "intermediate", "marts")
+SCHEMAS = ("config", "meta", "raw", "staging", "intermediate")
+# The catalog of the marts' own database file (see `attach_marts`).
+MARTS_CATALOG = "marts_db"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -52,14 +54,32 @@ def keep_order(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set preserve_insertion_order = true")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> None:
-    """Set UTC, create the schemas, write the config tables and macros the SQL models use."""
+def prepare(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig, marts: Path | None = None) -> None:
+    """Set UTC, create the schemas, write the config tables and macros the SQL models use.
+    The `marts` schema is in the database file `marts` if given (see `attach_marts`), else in
+    the connection's own database."""
     con.execute("set TimeZone = 'UTC'")  # every *_at column is UTC
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
+    if marts is None:
+        con.execute("create schema if not exists marts")
+    else:
+        attach_marts(con, marts)
     _write_config_tables(con, cfg)
     for path in sorted((SQL_DIR / "macros").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
+
+
+def attach_marts(con: duckdb.DuckDBPyConnection, marts: Path) -> None:
+    """Keep the `marts` schema in its own database file, `marts`, which publishing copies whole
+    (a file copy, not a rewrite of every table). The models still say `marts.events`: the
+    search path finds the schema in the attached file."""
+    (work,) = con.execute("select current_database()").fetchone()
+    # a work database written before the marts had their own file: its marts go (rebuilt there)
+    con.execute(f'drop schema if exists "{work}".marts cascade')
+    con.execute(f"attach if not exists ? as {MARTS_CATALOG}", [str(marts)])
+    con.execute(f"create schema if not exists {MARTS_CATALOG}.marts")
+    con.execute(f"""set search_path = '"{work}".main,{MARTS_CATALOG}.marts'""")
 
 
 def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> None:
