@@ -19,6 +19,7 @@ from conftest import Pipeline
 
 from funnel import schemas
 from funnel.generate import generate
+from funnel.publish import work_database
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -168,3 +169,35 @@ def test_a_run_that_raises_leaves_the_published_warehouse_unchanged(tmp_path: Pa
     result = pipeline.run(expect_success=False)
     assert not result.success
     assert pipeline.warehouse.read_bytes() == before
+
+
+def test_republishing_keeps_the_warehouse_compact(tmp_path: Path) -> None:
+    # the marts' file is published whole: a rebuilt mart must reuse its old version's blocks,
+    # not leave them free in the file (replaced in place, a third of the sample's file was free)
+    pipeline = published(tmp_path, SAMPLE)
+    pipeline.run()  # the same inbox: every mart rebuilt, the same rows
+    with duckdb.connect(str(pipeline.warehouse), read_only=True) as con:
+        total, free = con.execute(
+            "select total_blocks, free_blocks from pragma_database_size()"
+        ).fetchone()
+    assert free <= 0.15 * total
+
+
+def test_marts_left_in_a_work_database_by_an_earlier_version_are_dropped(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    (pipeline.inbox / "web" / "a.jsonl").write_text(
+        '{"messageId": "a", "type": "page", "anonymousId": "d",'
+        ' "timestamp": "2026-08-03T09:00:00Z"}\n'
+    )
+    work = work_database(pipeline.warehouse)
+    work.parent.mkdir(parents=True)
+    with duckdb.connect(str(work)) as con:  # marts written into the work database itself
+        con.execute("create schema marts; create table marts.events as select 'stale' as x")
+    pipeline.run()
+    schemas_left = pipeline.query("select schema_name from duckdb_schemas()", work=True)
+    assert ("marts",) in schemas_left  # the marts' file, attached
+    with duckdb.connect(str(work), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from duckdb_schemas() where schema_name = 'marts'"
+        ).fetchone() == (0,)
+    assert pipeline.scalar("select count(*) from marts.events") == 1
