@@ -22,9 +22,9 @@ import duckdb
 
 from funnel.warehouse import MARTS_CATALOG, attach_marts, keep_order
 
-# What analysts and dashboards read: the marts (every table of the marts' file), and the ingest
-# bookkeeping behind their numbers, copied from the work database.
-META = ("ingested_files", "quarantine", "duplicates", "runs")  # runs: one row per publish
+# What analysts and dashboards read: every table of the marts' file, and from the work database
+# the ingest bookkeeping behind their numbers and `meta.runs` (one row per publish).
+BOOKKEEPING = ("ingested_files", "quarantine", "duplicates")
 # Raw records hold personal data: they stay in the work database.
 WITHHELD_COLUMNS = {"meta.quarantine": "record"}
 
@@ -76,7 +76,7 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> Pub
     target = _temporary(published, run_id)
     (work,) = con.execute("select current_database()").fetchone()
     marts = [f"marts.{name}" for name in _tables(con, MARTS_CATALOG, "marts")]
-    meta = [f"meta.{name}" for name in _tables(con, work, "meta") if name in META[:-1]]
+    meta = [f"meta.{name}" for name in _tables(con, work, "meta") if name in BOOKKEEPING]
     rows = sum(con.execute(f"select count(*) from {t}").fetchone()[0] for t in marts + meta)
     con.execute(RUNS_DDL)
     con.execute(
