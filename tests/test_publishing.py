@@ -16,10 +16,14 @@ import duckdb
 import pandera.polars as pa
 import pytest
 from conftest import Pipeline
+from dagster import materialize
 
 from funnel import schemas
 from funnel.generate import generate
-from funnel.publish import work_database
+from funnel.publish import marts_database, work_database
+from pipelines.assets.publish import published_warehouse
+from pipelines.resources import WarehouseResource
+from pipelines.run import failure_lines
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -201,3 +205,23 @@ def test_marts_left_in_a_work_database_by_an_earlier_version_are_dropped(tmp_pat
             "select count(*) from duckdb_schemas() where schema_name = 'marts'"
         ).fetchone() == (0,)
     assert pipeline.scalar("select count(*) from marts.events") == 1
+
+
+def test_publishing_without_every_mart_fails_and_names_the_missing(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    (pipeline.inbox / "web" / "a.jsonl").write_text(
+        '{"messageId": "a", "type": "page", "anonymousId": "d",'
+        ' "timestamp": "2026-08-03T09:00:00Z"}\n'
+    )
+    pipeline.run()
+    before = pipeline.warehouse.read_bytes()
+    marts_database(pipeline.warehouse).unlink()  # the marts are gone; only publishing runs
+    resource = WarehouseResource(
+        database=str(pipeline.warehouse), inbox=str(pipeline.inbox), config_path=None
+    )
+    result = materialize(
+        [published_warehouse], resources={"warehouse": resource}, raise_on_error=False
+    )
+    assert not result.success
+    assert "lacks customer_identifiers, customer_journeys" in "\n".join(failure_lines(result))
+    assert pipeline.warehouse.read_bytes() == before

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from funnel.models import discover_models
 from funnel.warehouse import MARTS_CATALOG, attach_marts, keep_order
 
 # What analysts and dashboards read: every table of the marts' file, and from the work database
@@ -75,7 +76,14 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> Pub
     remove_stale_temporaries(published)
     target = _temporary(published, run_id)
     (work,) = con.execute("select current_database()").fetchone()
-    marts = [f"marts.{name}" for name in _tables(con, MARTS_CATALOG, "marts")]
+    built = _tables(con, MARTS_CATALOG, "marts")
+    missing = [m.name for m in discover_models() if m.layer == "marts" and m.name not in built]
+    if missing:  # e.g. the work folder was deleted, then only this step was run
+        raise RuntimeError(
+            f"cannot publish: the marts' file lacks {', '.join(missing)}; run the whole job"
+            " (`funnel run`) to build every mart, then publish"
+        )
+    marts = [f"marts.{name}" for name in built]
     meta = [f"meta.{name}" for name in _tables(con, work, "meta") if name in BOOKKEEPING]
     rows = sum(con.execute(f"select count(*) from {t}").fetchone()[0] for t in marts + meta)
     con.execute(RUNS_DDL)
