@@ -77,6 +77,16 @@ def published(tmp_path: Path, exports: Path) -> Pipeline:
     return pipeline
 
 
+def one_page_view(tmp_path: Path) -> Pipeline:
+    """A pipeline whose inbox holds one web event."""
+    pipeline = Pipeline(tmp_path)
+    (pipeline.inbox / "web" / "a.jsonl").write_text(
+        '{"messageId": "a", "type": "page", "anonymousId": "d",'
+        ' "timestamp": "2026-08-03T09:00:00Z"}\n'
+    )
+    return pipeline
+
+
 def test_a_killed_run_changes_nothing_and_the_next_run_succeeds(
     tmp_path: Path, exports: tuple[Path, Path]
 ) -> None:
@@ -161,11 +171,7 @@ def test_a_failing_check_leaves_the_published_sample_unchanged(
 
 
 def test_a_run_that_raises_leaves_the_published_warehouse_unchanged(tmp_path: Path) -> None:
-    pipeline = Pipeline(tmp_path)
-    (pipeline.inbox / "web" / "a.jsonl").write_text(
-        '{"messageId": "a", "type": "page", "anonymousId": "d",'
-        ' "timestamp": "2026-08-03T09:00:00Z"}\n'
-    )
+    pipeline = one_page_view(tmp_path)
     pipeline.run()
     before = pipeline.warehouse.read_bytes()
     (pipeline.inbox / "web" / "b.parquet").write_bytes(b"not parquet")  # the web step raises
@@ -177,7 +183,7 @@ def test_a_run_that_raises_leaves_the_published_warehouse_unchanged(tmp_path: Pa
 
 def test_republishing_keeps_the_warehouse_compact(tmp_path: Path) -> None:
     # the marts' file is published whole: a rebuilt mart must reuse its old version's blocks,
-    # not leave them free in the file (replaced in place, a third of the sample's file was free)
+    # not leave them free in the file (replaced in place, a quarter of the sample's file was free)
     pipeline = published(tmp_path, SAMPLE)
     pipeline.run()  # the same inbox: every mart rebuilt, the same rows
     with duckdb.connect(str(pipeline.warehouse), read_only=True) as con:
@@ -188,11 +194,7 @@ def test_republishing_keeps_the_warehouse_compact(tmp_path: Path) -> None:
 
 
 def test_marts_left_in_a_work_database_by_an_earlier_version_are_dropped(tmp_path: Path) -> None:
-    pipeline = Pipeline(tmp_path)
-    (pipeline.inbox / "web" / "a.jsonl").write_text(
-        '{"messageId": "a", "type": "page", "anonymousId": "d",'
-        ' "timestamp": "2026-08-03T09:00:00Z"}\n'
-    )
+    pipeline = one_page_view(tmp_path)
     work = work_database(pipeline.warehouse)
     work.parent.mkdir(parents=True)
     with duckdb.connect(str(work)) as con:  # marts written into the work database itself
@@ -208,11 +210,7 @@ def test_marts_left_in_a_work_database_by_an_earlier_version_are_dropped(tmp_pat
 
 
 def test_publishing_without_every_mart_fails_and_names_the_missing(tmp_path: Path) -> None:
-    pipeline = Pipeline(tmp_path)
-    (pipeline.inbox / "web" / "a.jsonl").write_text(
-        '{"messageId": "a", "type": "page", "anonymousId": "d",'
-        ' "timestamp": "2026-08-03T09:00:00Z"}\n'
-    )
+    pipeline = one_page_view(tmp_path)
     pipeline.run()
     before = pipeline.warehouse.read_bytes()
     marts_database(pipeline.warehouse).unlink()  # the marts are gone; only publishing runs
