@@ -17,7 +17,7 @@ from dagster import ExecuteInProcessResult
 
 from funnel.privacy import ENV_KEY, pseudonym
 from funnel.publish import marts_database, work_database
-from funnel.warehouse import MARTS_CATALOG
+from funnel.warehouse import attach_marts
 from pipelines.resources import WarehouseResource
 from pipelines.run import failure_lines, run_job
 
@@ -153,9 +153,7 @@ class Pipeline:
         database = work_database(self.warehouse) if work else self.warehouse
         with duckdb.connect(str(database), read_only=True) as con:
             if work:
-                marts = marts_database(self.warehouse)
-                con.execute(f"attach '{marts}' as {MARTS_CATALOG} (read_only)")
-                con.execute(f"set search_path = '{database.stem}.main,{MARTS_CATALOG}.marts'")
+                attach_marts(con, marts_database(self.warehouse), read_only=True)
             return con.execute(sql, params or []).fetchall()
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:

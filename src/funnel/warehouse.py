@@ -64,21 +64,25 @@ def prepare(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig, marts: Path | Non
     if marts is None:
         con.execute("create schema if not exists marts")
     else:
+        # a work database written before the marts had their own file: its marts go (rebuilt
+        # in the marts' file)
+        (work,) = con.execute("select current_database()").fetchone()
+        con.execute(f'drop schema if exists "{work}".marts cascade')
         attach_marts(con, marts)
     _write_config_tables(con, cfg)
     for path in sorted((SQL_DIR / "macros").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
 
 
-def attach_marts(con: duckdb.DuckDBPyConnection, marts: Path) -> None:
+def attach_marts(con: duckdb.DuckDBPyConnection, marts: Path, read_only: bool = False) -> None:
     """Keep the `marts` schema in its own database file, `marts`, which publishing copies whole
     (a file copy, not a rewrite of every table). The models still say `marts.events`: the
     search path finds the schema in the attached file."""
     (work,) = con.execute("select current_database()").fetchone()
-    # a work database written before the marts had their own file: its marts go (rebuilt there)
-    con.execute(f'drop schema if exists "{work}".marts cascade')
-    con.execute(f"attach if not exists ? as {MARTS_CATALOG}", [str(marts)])
-    con.execute(f"create schema if not exists {MARTS_CATALOG}.marts")
+    mode = " (read_only)" if read_only else ""
+    con.execute(f"attach if not exists ? as {MARTS_CATALOG}{mode}", [str(marts)])
+    if not read_only:
+        con.execute(f"create schema if not exists {MARTS_CATALOG}.marts")
     con.execute(f"""set search_path = '"{work}".main,{MARTS_CATALOG}.marts'""")
 
 
