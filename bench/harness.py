@@ -3,8 +3,9 @@
     python -m bench.harness --events 1000000        (make bench EVENTS=1000000)
 
 For N events it generates (or reuses, under .bench/) synthetic exports, runs the Dagster job
-exactly as `funnel run` does, and prints one table: wall time and peak memory per asset and in
-total, events per second, and side by side on the same files:
+exactly as `funnel run` does, and prints one table: wall time, peak memory and the cores kept
+busy (CPU seconds per second), per asset and in total, events per second, and side by side on
+the same files:
 - floor: DuckDB alone loading every field of the files into a table per source and sorting it
   once by identifier and time (no pipeline that keeps every field ingests and orders the data
   faster); beside it, the earlier floor of three columns (id, identifier, time);
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shutil
 import threading
 import time
@@ -54,6 +56,7 @@ class Result:
     recorded_at: str = ""
     pipeline_seconds: float = 0.0
     pipeline_peak_mb: float = 0.0
+    pipeline_cores: float = 0.0  # CPU seconds per second of the job
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
     floor_seconds: float = 0.0  # every field loaded and sorted (`floor`)
     floor_three_columns_seconds: float = 0.0  # the earlier, narrower floor
@@ -69,20 +72,21 @@ class Result:
     parts: dict[str, int] = field(default_factory=dict)  # steps that ran in more than one part
 
 
-class MemorySampler:
-    """The process's resident memory, sampled every 20 ms from /proc (Linux)."""
+class Sampler:
+    """The process's resident memory and CPU time (all threads), sampled every 20 ms (Linux)."""
 
     def __init__(self) -> None:
-        self.samples: list[tuple[float, float]] = []
+        self.samples: list[tuple[float, float, float]] = []  # (time, MB, CPU seconds)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), _rss_mb()))
+            cpu = os.times()
+            self.samples.append((time.time(), _rss_mb(), cpu.user + cpu.system))
             time.sleep(0.02)
 
-    def __enter__(self) -> MemorySampler:
+    def __enter__(self) -> Sampler:
         self._thread.start()
         return self
 
@@ -91,8 +95,16 @@ class MemorySampler:
         self._thread.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
-        inside = [mb for at, mb in self.samples if start <= at <= end]
+        inside = [mb for at, mb, _ in self.samples if start <= at <= end]
         return max(inside, default=0.0)
+
+    def cores(self, start: float = 0.0, end: float = float("inf")) -> float:
+        """CPU seconds per second between the first and last samples in the span: how many
+        cores the process kept busy (the machine's count when every one is)."""
+        inside = [(at, cpu) for at, _, cpu in self.samples if start <= at <= end]
+        if len(inside) < 2 or inside[-1][0] == inside[0][0]:
+            return 0.0
+        return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
 
 
 def _rss_mb() -> float:
@@ -129,7 +141,7 @@ def run_pipeline(
 
     shutil.rmtree(warehouse.parent, ignore_errors=True)
     resource = WarehouseResource(database=str(warehouse), inbox=str(inbox), config_path=str(config))
-    with DagsterInstance.ephemeral() as instance, MemorySampler() as memory:
+    with DagsterInstance.ephemeral() as instance, Sampler() as sampler:
         started = time.time()
         outcome = run_job(resource, log_level="CRITICAL", instance=instance)
         result.pipeline_seconds = time.time() - started
@@ -145,10 +157,15 @@ def run_pipeline(
                 parts = entry.asset_materialization.metadata.get("parts")
                 if parts is not None and parts.value > 1:
                     result.parts[entry.step_key] = parts.value
-    result.pipeline_peak_mb = memory.peak()
+    result.pipeline_peak_mb = sampler.peak()
+    result.pipeline_cores = sampler.cores()
     for step, (start, *end) in sorted(spans.items(), key=lambda kv: kv[1][0]):
         finish = end[0] if end else started + result.pipeline_seconds  # cut short by a failure
-        result.steps[step] = {"seconds": finish - start, "peak_mb": memory.peak(start, finish)}
+        result.steps[step] = {
+            "seconds": finish - start,
+            "peak_mb": sampler.peak(start, finish),
+            "cores": sampler.cores(start, finish),
+        }
     result.funnel_seconds = sum(
         span["seconds"]
         for step, span in result.steps.items()
@@ -372,15 +389,18 @@ def report(result: Result) -> str:
     lines = [
         f"journey-funnel benchmark: {result.events:,} events ({result.file_format}{settings})",
         "",
-        f"{'step':<48} {'seconds':>9} {'peak MB':>9}",
+        f"{'step':<48} {'seconds':>9} {'peak MB':>9} {'cores':>6}",
     ]
     for step, span in result.steps.items():
         parts = f"   {result.parts[step]} parts" if step in result.parts else ""
-        lines.append(f"{step:<48} {span['seconds']:>9.2f} {span['peak_mb']:>9.0f}{parts}")
+        lines.append(
+            f"{step:<48} {span['seconds']:>9.2f} {span['peak_mb']:>9.0f}"
+            f" {span['cores']:>6.1f}{parts}"
+        )
     rate = result.events / result.pipeline_seconds if result.pipeline_seconds else 0
     lines += [
         f"{'whole job (funnel run)':<48} {result.pipeline_seconds:>9.2f} "
-        f"{result.pipeline_peak_mb:>9.0f}",
+        f"{result.pipeline_peak_mb:>9.0f} {result.pipeline_cores:>6.1f}",
         f"{'events per second':<48} {rate:>9,.0f}",
         "",
     ]
