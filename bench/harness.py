@@ -32,6 +32,8 @@ import shutil
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ import yaml
 from funnel.config import Funnel, FunnelConfig, load_config
 from funnel.funnels import build_attempts
 from funnel.generate import generate
+from funnel.publish import work_database
 from funnel.warehouse import connection_config, prepare, sql_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -191,8 +194,8 @@ _KEYS = {
 def floor(inbox: Path, work: Path) -> float:
     """The floor: DuckDB alone loading every field of every file into a table per source, then
     sorting each table once by customer identifier and time. The job keeps every field, so no
-    pipeline of ours can ingest and order the data faster."""
-    with duckdb.connect(str(work / "floor.duckdb")) as con:
+    pipeline that does can ingest and order the data faster."""
+    with _scratch_database(work / "floor.duckdb") as con:
         started = time.perf_counter()
         for source, (_, who, ts) in _KEYS.items():
             for n, (reader, files) in enumerate(_files(inbox / source)):
@@ -207,7 +210,7 @@ def floor(inbox: Path, work: Path) -> float:
 def floor_three_columns(inbox: Path, work: Path) -> float:
     """The floor as measured before (kept to compare with earlier results): only each event's
     id, identifier and time, from every file into one table, then one sort."""
-    with duckdb.connect(str(work / "floor-three-columns.duckdb")) as con:
+    with _scratch_database(work / "floor-three-columns.duckdb") as con:
         started = time.perf_counter()
         con.execute("create table events (id varchar, who varchar, ts varchar)")
         for source, (event_id, who, ts) in _KEYS.items():
@@ -219,6 +222,17 @@ def floor_three_columns(inbox: Path, work: Path) -> float:
                 )
         con.execute("create table sorted as select * from events order by who, ts")
         return time.perf_counter() - started
+
+
+@contextmanager
+def _scratch_database(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A database for one measurement, deleted afterwards: at 100M a floor's tables take tens
+    of GB."""
+    try:
+        with duckdb.connect(str(path)) as con:
+            yield con
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _files(folder: Path) -> list[tuple[str, list[str]]]:
@@ -458,6 +472,9 @@ def run(
     config["warehouse"] = {**config.get("warehouse", {}), **result.warehouse}
     (work / "funnel.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     run_pipeline(inbox, warehouse, result, work / "funnel.yaml")
+    # The job's working files are no longer needed (the peer reads the published marts); at 100M
+    # the floors' tables and sorts did not fit on the disk beside them.
+    shutil.rmtree(work_database(warehouse).parent, ignore_errors=True)
     result.floor_seconds = floor(inbox, work)
     result.floor_three_columns_seconds = floor_three_columns(inbox, work)
     if result.failure is None:  # the peer and the baseline read the job's marts

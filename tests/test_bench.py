@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,13 @@ def test_the_harness_runs_and_reports(tmp_path: Path, file_format: str) -> None:
     result = run(20_000, tmp_path, pandas_max=20_000, file_format=file_format)
     assert result.pipeline_seconds > 0
     assert result.floor_seconds > 0 and result.floor_three_columns_seconds > 0
+    assert 0 < result.pipeline_cores <= os.cpu_count() + 0.5  # CPU seconds per second
     assert "published__warehouse" in result.steps
+    # the job's working files and the floors' databases are removed once measured (disk space)
+    work = tmp_path / "work-20000"
+    assert (work / "warehouse" / "funnel.duckdb").exists()
+    assert not (work / "warehouse" / ".work").exists()
+    assert not list(work.glob("floor*.duckdb"))
     assert result.chdb_matches is True  # our checkout funnel equals windowFunnel's
     assert result.alone_matches is True  # and so does our funnel SQL run alone on its events
     assert result.pandas_seconds is not None
