@@ -469,6 +469,24 @@ def test_ids_padded_with_spaces_are_the_same_id(con, tmp_path: Path, batch_bytes
     ).fetchall() == [("web/2.jsonl", 1, "x"), ("web/2.jsonl", 2, "y")]
 
 
+def test_a_raw_table_from_before_the_id_key_gets_its_keys(con, tmp_path: Path) -> None:
+    # a raw table written before `_id_key` existed: the repeat of its padded id is still found
+    inbox = tmp_path / "inbox"
+    write_jsonl(inbox / "web" / "1.jsonl", [web(" x ", 0, "d1")])
+    ingest(con, inbox)
+    con.execute("alter table raw.web_events drop column _id_key")
+    write_jsonl(inbox / "web" / "2.jsonl", [web("x", 5, "d2"), web("y", 5, "d2")])
+    report = ingest(con, inbox)
+    assert (report.rows.read, report.rows.loaded, report.rows.duplicate) == (2, 1, 1)
+    assert (
+        con.execute(
+            "select message_id from raw.web_events"
+            " where _id_key is distinct from md5_number(trim(message_id))"
+        ).fetchall()
+        == []
+    )
+
+
 @pytest.mark.parametrize("batch_bytes", [1, 10**9], ids=["a-batch-per-file", "one-batch"])
 def test_batches_keep_lineage_first_copy_and_counts(con, tmp_path: Path, batch_bytes) -> None:
     # three files: a NUL-byte line in the first must not shift or leak into the others
