@@ -239,8 +239,8 @@ def _split(
     # that its hash table holds the batch's ids, not the whole raw table's (which `in` built for
     # every batch). The join reads the stored ids' keys (`_id_key`, 16 bytes each), not the ids:
     # every batch reads the whole column, and with 68M stored ids the keys took 0.32 s a batch
-    # against 2.8 s for the ids as text. (Two different ids share an MD5 with a probability of
-    # about 1e-23 among 100M ids: as exact as the content hash that identifies files.)
+    # against 2.8 s for the ids as text. (Two different ids share an MD5 by chance with a
+    # probability of about 1e-23 among 100M ids; ids crafted to collide are not guarded against.)
     con.execute(
         f"""
         create or replace temp table batch_duplicates as
