@@ -122,10 +122,12 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         " _id_key uhugeint)"
     )
     con.execute(f"alter table {source.table} add column if not exists _id_key uhugeint")
-    id_col = source.columns[0]
-    con.execute(
-        f"update {source.table} set _id_key = md5_number(trim({id_col})) where _id_key is null"
-    )
+    con.execute(f"update {source.table} set _id_key = {id_key(source)} where _id_key is null")
+
+
+def id_key(source: Source) -> str:
+    """The SQL of a row's `_id_key`: the 128-bit MD5 of its trimmed event id."""
+    return f"md5_number(trim({source.columns[0]}))"
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,12 @@ def _load_batch(
         now = con.execute("select cast(now() as timestamp)").fetchone()[0]
         stamp = [now, run_id]
         validation = read_sql(f"ingest/{source.name}.sql")
-        execute(con, f"create or replace temp table checked as\n{validation}", params)
+        execute(
+            con,
+            f"create or replace temp table checked as\n"
+            f"select *, {id_key(source)} as _id_key from (\n{validation}\n)",
+            params,
+        )
         counts = _split(con, source, files, stamp)
         con.execute("commit")
     except BaseException:
@@ -245,7 +252,7 @@ def _split(
         f"""
         create or replace temp table batch_duplicates as
         with usable as (
-            select c._file, c._row, trim(c.{id_col}) as event_id,
+            select c._file, c._row, c._id_key, trim(c.{id_col}) as event_id,
                 row_number() over (partition by trim(c.{id_col}) order by f.seq, c._row) as copy
             from checked as c
             inner join batch_files as f on f.file = c._file
@@ -254,7 +261,7 @@ def _split(
         loaded_before as (
             select u.event_id
             from usable as u
-            inner join {source.table} as r on r._id_key = md5_number(u.event_id)
+            inner join {source.table} as r on r._id_key = u._id_key
         )
         select _file, _row, event_id from usable
         where copy > 1 or event_id in (select event_id from loaded_before)
@@ -267,8 +274,7 @@ def _split(
     columns = ", ".join(f"c.{c}" for c in source.columns)
     con.execute(
         f"insert into {source.table} "
-        f"select {columns}, c.occurred_at_utc, c._file, c._row, ?, md5_number(trim(c.{id_col}))"
-        " from checked as c"
+        f"select {columns}, c.occurred_at_utc, c._file, c._row, ?, c._id_key from checked as c"
         " where c._reason is null and not exists ("
         "   select 1 from batch_duplicates as d where d._file = c._file and d._row = c._row)",
         [stamp[0]],
