@@ -37,11 +37,11 @@ GRAPH = {
         "intermediate/int_identity__nodes", "intermediate/int_identity__components",
         "intermediate/int_identity__hubs",
     },
-    "intermediate/int_identity__event_customers": {
+    "intermediate/int_identity__profile_customers": {
         "intermediate/int_identity__observations", "intermediate/int_identity__customers",
     },
     "intermediate/int_web__sessionized": {
-        "staging/stg_web__events", "intermediate/int_identity__event_customers",
+        "staging/stg_web__events", "intermediate/int_identity__profile_customers",
     },
     "intermediate/int_sessions__channels": {"intermediate/int_web__sessionized"},
     "marts/customer_identifiers": {"intermediate/int_identity__customers"},
@@ -51,7 +51,7 @@ GRAPH = {
     "marts/sessions": {"intermediate/int_web__sessionized", "intermediate/int_sessions__channels"},
     "marts/events": {
         "intermediate/int_web__sessionized", "intermediate/int_sessions__channels",
-        "intermediate/int_identity__event_customers", "staging/stg_crm__activities",
+        "intermediate/int_identity__profile_customers", "staging/stg_crm__activities",
         "staging/stg_email__events",
     },
     "marts/customers": {

@@ -88,10 +88,10 @@ def test_chain_web_email_crm_is_one_customer(graph: Pipeline) -> None:
 
 
 def test_every_pair_of_identifiers_on_a_record_is_an_edge(graph: Pipeline) -> None:
-    # a record carries up to three identifiers, one per priority (the edges pair them by it)
+    # a profile carries up to three identifiers, one per priority (the edges pair them by it)
     assert graph.query(
         "select max(priority), max(n) from (select priority, count(*) as n"
-        " from intermediate.int_identity__observations group by source, event_id, priority)",
+        " from intermediate.int_identity__observations group by profile_id, priority)",
         work=True,
     ) == [(3, 1)]
     # each of a record's pairs is a link, stored once

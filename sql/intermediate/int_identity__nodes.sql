@@ -9,9 +9,9 @@ nodes as (
     select
         identifier_type,
         identifier_value,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at,
-        count(*) as records
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        sum(records) as records
     from observations
     group by identifier_type, identifier_value
 )

@@ -12,20 +12,28 @@
 --   session; all chunks of a cut session have `is_split`.
 -- * Ties are broken by event_id, and a session's id derives from its device and first event, so
 --   the same input always gives the same ids.
--- The rules run on a narrow projection (device, tracker session, time, id) in one ordered pass;
--- the wide events join their session once at the end. The model runs in parts of devices
--- (`warehouse.part_rows`): sessions never span devices, and each part's joins fit in memory.
+-- The rules run on a narrow projection (device, tracker session, time, id, and the customer of
+-- the event's identifiers) in one ordered pass; the wide events join their session once at the
+-- end. The model runs in parts of devices (`warehouse.part_rows`): sessions never span
+-- devices, and each part's joins fit in memory.
 with ordered as (
     select
-        event_id,
-        device_id,
-        tracker_session_id,
-        occurred_at,
-        lag(occurred_at) over (
-            partition by device_id, tracker_session_id order by occurred_at, event_id
-        ) as previous_at
-    from staging.stg_web__events
-    where in_part(device_id, $part, $parts)
+        w.event_id,
+        w.device_id,
+        w.tracker_session_id,
+        w.occurred_at,
+        lag(w.occurred_at) over (
+            partition by w.device_id, w.tracker_session_id order by w.occurred_at, w.event_id
+        ) as previous_at,
+        pc.customer_id,
+        pc.via_hub
+    from staging.stg_web__events as w
+    inner join intermediate.int_identity__profile_customers as pc
+        on pc.source = 'web'
+        and pc.user_id is not distinct from w.user_id
+        and pc.anonymous_id is not distinct from w.anonymous_id
+        and pc.email is not distinct from w.email
+    where in_part(w.device_id, $part, $parts)
 ),
 
 flagged as (
@@ -86,7 +94,7 @@ session_starts as (
 ),
 
 keyed as (
-    select w.*, ec.customer_id, ec.via_hub, s.first_event_id, s.session_id, s.is_split
+    select w.*, c.customer_id, c.via_hub, s.first_event_id, s.session_id, s.is_split
     from chunked as c
     inner join session_starts as s
         on s.device_id = c.device_id
@@ -95,8 +103,6 @@ keyed as (
         and s.chunk = c.chunk
     inner join staging.stg_web__events as w
         on w.event_id = c.event_id and in_part(w.device_id, $part, $parts)
-    inner join intermediate.int_identity__event_customers as ec
-        on ec.source = 'web' and ec.event_id = c.event_id
 )
 
 select

@@ -16,17 +16,20 @@ sessions as (
 ),
 
 crm as (
-    select c.*, ec.customer_id
+    select c.*, pc.customer_id
     from staging.stg_crm__activities as c
-    inner join intermediate.int_identity__event_customers as ec
-        on ec.source = 'crm' and ec.event_id = c.event_id
+    inner join intermediate.int_identity__profile_customers as pc
+        on pc.source = 'crm'
+        and pc.contact_id is not distinct from c.contact_id
+        and pc.email is not distinct from c.email
+        and pc.user_id is not distinct from c.user_id
 ),
 
 email as (
-    select e.*, ec.customer_id
+    select e.*, pc.customer_id
     from staging.stg_email__events as e
-    inner join intermediate.int_identity__event_customers as ec
-        on ec.source = 'email' and ec.event_id = e.event_id
+    inner join intermediate.int_identity__profile_customers as pc
+        on pc.source = 'email' and pc.email = e.email
 ),
 
 unioned as (
