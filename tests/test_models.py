@@ -14,12 +14,13 @@ from funnel.models import Model, discover_models
 from funnel.warehouse import connect, sql_params
 
 
-def _kind(con: duckdb.DuckDBPyConnection, layer: str, name: str) -> str:
-    return con.execute(
+def _kind(con: duckdb.DuckDBPyConnection, layer: str, name: str) -> str | None:
+    row = con.execute(
         "select table_type from information_schema.tables"
         " where table_schema = ? and table_name = ?",
         [layer, name],
-    ).fetchone()[0]
+    ).fetchone()
+    return row[0] if row else None
 
 
 def test_staging_is_a_view_and_replaces_a_table_of_an_earlier_version(tmp_path: Path) -> None:
@@ -57,6 +58,15 @@ def test_other_layers_are_tables_and_replace_a_view(tmp_path: Path) -> None:
     run = Model("intermediate", "int_identity__nodes").run(con, sql_params(cfg))
     assert _kind(con, "intermediate", "int_identity__nodes") == "BASE TABLE"
     assert run.rows == 1
+
+
+def test_a_replaced_model_leaves_no_stale_table(tmp_path: Path) -> None:
+    cfg = FunnelConfig()
+    connect(tmp_path / "w.duckdb", cfg).close()
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:  # as an earlier version left it
+        con.execute("create table intermediate.int_identity__event_customers as select 1 as x")
+    con = connect(tmp_path / "w.duckdb", cfg)
+    assert _kind(con, "intermediate", "int_identity__event_customers") is None
 
 
 # Tables with a row per event: too big to copy.

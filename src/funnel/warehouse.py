@@ -23,6 +23,9 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 SCHEMAS = ("config", "meta", "raw", "staging", "intermediate")
 # The catalog of the marts' own database file (see `attach_marts`).
 MARTS_CATALOG = "marts_db"
+# Tables of models that were replaced, dropped so that a work database from an earlier version
+# keeps no stale copy (int_identity__event_customers: by int_identity__profile_customers).
+RETIRED_TABLES = ("intermediate.int_identity__event_customers",)
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -61,6 +64,8 @@ def prepare(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig, marts: Path | Non
     con.execute("set TimeZone = 'UTC'")  # every *_at column is UTC
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
+    for table in RETIRED_TABLES:
+        con.execute(f"drop table if exists {table}")
     if marts is None:
         con.execute("create schema if not exists marts")
     else:
