@@ -35,12 +35,18 @@ def build_attempts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> At
     execute(con, read_sql("funnels/attempts_tables.sql"), params)
     parts = part_count(con, "intermediate.int_funnels__step_events", params["part_rows"])
     for part in range(parts):
-        con.execute(
-            "create or replace temp table fa_step_events as"
-            " select * from intermediate.int_funnels__step_events"
-            " where in_part(unit_key, $part, $parts)",
-            {"parts": parts, "part": part},
-        )
+        if parts == 1:  # the whole table: read where it is, not copied
+            con.execute(
+                "create or replace temp view fa_step_events as"
+                " select * from intermediate.int_funnels__step_events"
+            )
+        else:
+            con.execute(
+                "create or replace temp table fa_step_events as"
+                " select * from intermediate.int_funnels__step_events"
+                " where in_part(unit_key, $part, $parts)",
+                {"parts": parts, "part": part},
+            )
         _build_part(con, params)
     attempts, steps = con.execute(
         "select count(*), (select count(*) from intermediate.int_funnels__attempt_steps) "
