@@ -1,7 +1,8 @@
 -- Every identifier seen on the records of the three sources, one row per identifier of each
 -- profile: a profile is one distinct combination of identifiers that records of one source
--- carry (a device's events mostly repeat one), so the graph is built from about a tenth as many
--- rows as there are records, with the same nodes, links, first/last seen and record counts.
+-- carry. A device's events mostly repeat one (the benchmark's exports hold one profile per
+-- ten records), so the graph is built from far fewer rows than records, with the same nodes,
+-- links, first/last seen and record counts.
 -- Grain: one row per (profile_id, identifier_type). Primary key: (profile_id, identifier_type).
 -- `priority` orders a profile's identifiers when its records are assigned to a customer: the
 -- first identifier that is not a hub decides (web: user id, then device, then e-mail;
