@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from conftest import (
     CRM_COLUMNS,
     EMAIL_COLUMNS,
     KEY,
+    T0,
     Pipeline,
     crm,
     mail,
@@ -85,6 +88,32 @@ def test_chain_web_email_crm_is_one_customer(graph: Pipeline) -> None:
         [customer],
     )
     assert by_source == [("crm", 1), ("email", 1), ("web", 2)]
+
+
+def test_records_with_the_same_identifiers_are_one_profile(graph: Pipeline) -> None:
+    # w-shared-early and w-shared-anon carry only the device 'shared': one profile of 2 records,
+    # seen from the first to the last of them; s1..s3's identify calls on it are 3 more
+    profiles = graph.query(
+        """
+        select p.records, p.first_seen_at, p.last_seen_at
+        from intermediate.int_identity__observations as p
+        where p.identifier_type = 'anonymous_id' and p.identifier_value = 'shared'
+        order by p.records desc, p.first_seen_at
+        """,
+        work=True,
+    )
+    at = [T0.replace(tzinfo=None) + timedelta(seconds=s) for s in (-60, 9000, 100, 200, 300)]
+    assert profiles == [(2, at[0], at[1]), *[(1, t, t) for t in at[2:]]]
+    assert graph.query(
+        "select records, first_seen_at, last_seen_at from intermediate.int_identity__nodes"
+        " where identifier_type = 'anonymous_id' and identifier_value = 'shared'",
+        work=True,
+    ) == [(5, at[0], at[1])]
+    # both records of the profile get its customer: the hub's own
+    assert graph.query(
+        "select count(distinct customer_id), count(*) from marts.events"
+        " where event_id in ('w-shared-early', 'w-shared-anon')"
+    ) == [(1, 2)]
 
 
 def test_every_pair_of_identifiers_on_a_record_is_an_edge(graph: Pipeline) -> None:
