@@ -196,3 +196,54 @@ def test_rows_compared_with_the_next_step_are_never_split_between_chunks(tmp_pat
             # step 2 of funnel a (row 2) is followed by more customers, not accounted for
             assert found == [("counts_never_grow", 2), ("every_unit_accounted_for", 2)]
             assert result.examples.select("funnel", "step_index").rows() == [("a", 2)]
+
+
+class _Notes(pa.DataFrameModel):
+    """A schema with a column only typed (`note`) and one read by a table-level check (`kind`)."""
+
+    id: pl.Int64 = pa.Field(ge=1)
+    note: str = pa.Field(nullable=True)
+    kind: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+
+    @pa.dataframe_check
+    def large_ids_have_a_kind(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("id") < 10) | pl.col("kind").is_not_null())
+
+
+def test_chunks_carry_only_the_columns_a_check_reads(tmp_path, monkeypatch) -> None:
+    read: list[list[str]] = []
+    chunks = schemas._chunks
+
+    def spy(con, table, columns, *args):
+        read.append(columns)
+        yield from chunks(con, table, columns, *args)
+
+    monkeypatch.setattr(schemas, "_chunks", spy)
+    monkeypatch.setitem(schemas.TABLE_SCHEMAS, "marts.notes", _Notes)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.notes as select * from (values (1::bigint, 'a', null),"
+            " (12, 'b', null), (0, 'c', 'x')) as t(id, note, kind)"
+        )
+        result = validate_table(con, "marts.notes")
+        assert read == [["id", "kind"]]  # `note` has nothing to check beyond its type
+        found = sorted(result.failures.select("column", "check", "index").rows())
+        assert found == [
+            ("_Notes", "large_ids_have_a_kind", 1),
+            ("id", "greater_than_or_equal_to(1)", 2),
+        ]
+        # the examples are whole rows, with the columns not read
+        assert result.examples.select("index", "note").rows() == [(1, "b"), (2, "c")]
+
+        # a column of the wrong type: reported once, and every column is read
+        read.clear()
+        con.execute("alter table marts.notes alter note type integer using length(note)")
+        result = validate_table(con, "marts.notes", chunk_rows=1)
+        assert read == [["id", "note", "kind"]]
+        assert result.counts.filter(pl.col("column") == "note").get_column(
+            "failures"
+        ).to_list() == [1]

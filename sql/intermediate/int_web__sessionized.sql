@@ -1,5 +1,7 @@
 -- Web events with their customer and session.
 -- Grain: one row per web event. Primary key: event_id.
+-- Only what the marts read is kept: the device, but not the raw identifiers (anonymous id,
+-- user id, e-mail: the customer stands for them) nor the user agent.
 --
 -- Session rules (settings under `sessions:` in funnel.yaml):
 -- * Sessions are per device (`device_id`), never across devices.
@@ -116,9 +118,6 @@ select
     event_type,
     event_name,
     page_name,
-    anonymous_id,
-    user_id,
-    email,
     occurred_at,
     page_url,
     page_path,
@@ -129,7 +128,6 @@ select
     campaign_name,
     campaign_term,
     campaign_content,
-    user_agent,
     tracker_session_id,
     properties,
     revenue,

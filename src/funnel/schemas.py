@@ -3,7 +3,9 @@
 Each schema is validated against every row of its table by a blocking Dagster asset check;
 `validate_table` returns what failed with examples. Tables are validated in chunks streamed out
 of DuckDB, so memory depends on the chunk size, never on the table's size; uniqueness, which no
-chunk can see, runs as SQL over the whole table, from the keys the schema declares.
+chunk can see, runs as SQL over the whole table, from the keys the schema declares. A chunk
+carries only the columns whose values a check reads: a nullable column without checks of its
+own is validated on the table's types alone (a frame of no rows), the whole table at once.
 """
 
 from __future__ import annotations
@@ -503,10 +505,7 @@ def _duplicates(
     ).fetchall()
     if not found:  # only hashes collided
         return 0, pl.DataFrame(schema=FAILURE_COLUMNS), pl.DataFrame()
-    ids = ", ".join(str(row) for row, _ in found)
-    rows = con.sql(
-        f"select rowid as {_ROW}, * from {table} where rowid in ({ids}) order by rowid"
-    ).pl()
+    rows = _rows(con, table, [row for row, _ in found])
     values = rows.drop(_ROW)
     if len(key.columns) == 1:
         case = values.get_column(key.columns[0]).cast(pl.String)
@@ -526,6 +525,14 @@ def _duplicates(
     return found[0][1], cases, rows
 
 
+def _rows(con: duckdb.DuckDBPyConnection, table: str, ids: list[int]) -> pl.DataFrame:
+    """Whole rows of `table` by index (`_ROW`), in index order."""
+    listed = ", ".join(str(int(i)) for i in ids) or "null"
+    return con.sql(
+        f"select rowid as {_ROW}, * from {table} where rowid in ({listed}) order by rowid"
+    ).pl()
+
+
 def _group_cut(frame: pl.DataFrame, at: int, groups: RowGroups) -> int | None:
     """Where to end a chunk near row `at` without splitting a group: the start of the group of
     row `at`, or else its end (None: the group goes on past the rows read so far)."""
@@ -542,12 +549,39 @@ def _group_cut(frame: pl.DataFrame, at: int, groups: RowGroups) -> int | None:
     return at + rest if rest is not None and not same[at + rest] else None
 
 
+def _read_columns(schema: pa.DataFrameSchema, empty: pl.DataFrame) -> list[str]:
+    """The columns whose values a check reads, for a table whose frame of no rows, `empty`, is
+    valid (every column there, of its type). The others are nullable columns without checks
+    that no table-level check reads: their types, already checked, are all there is to check.
+    A table-level check reads a column if it fails to run without it."""
+
+    def checked(name: str) -> bool:
+        column = schema.columns[name]
+        return not column.nullable or bool(column.checks) or column.unique
+
+    def read_by_table_checks(name: str) -> bool:
+        frame = empty.drop(name).lazy()
+        try:
+            for check in schema.checks:
+                check(frame).check_output.collect()
+        except pl.exceptions.ColumnNotFoundError:
+            return True
+        return False
+
+    return [name for name in empty.columns if checked(name) or read_by_table_checks(name)]
+
+
 def _chunks(
-    con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int, groups: RowGroups | None
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[str],
+    chunk_rows: int,
+    groups: RowGroups | None,
 ) -> Iterator[pl.DataFrame]:
-    """The table in chunks of `chunk_rows` rows (at least one chunk, maybe empty), each with its
-    rows' index in `_ROW`; in group order when the schema compares neighbouring rows."""
-    query = f"select rowid as {_ROW}, * from {table}"
+    """The table's `columns` in chunks of `chunk_rows` rows (at least one chunk, maybe empty),
+    each with its rows' index in `_ROW`; in group order when the schema compares neighbouring
+    rows."""
+    query = f"select rowid as {_ROW}, {', '.join(_quote(c) for c in columns)} from {table}"
     if groups is not None:
         query += " order by " + ", ".join(f"{_quote(c)} nulls first" for c in groups.sort)
         query += ", rowid"
@@ -614,22 +648,32 @@ def validate_table(
 ) -> Validation:
     """Validate every row of `table` against its schema, `chunk_rows` rows at a time.
 
-    Each chunk is validated with the schema minus its keys (pandera, lazily: every failure);
+    Each chunk is validated with the schema minus its keys (pandera, lazily: every failure),
+    on the columns a check reads (`_read_columns`), when the table's frame of no rows passes;
     the keys are checked in DuckDB over the whole table. Failures carry the row's index in the
     table (its position: the marts are written whole).
     """
     model = TABLE_SCHEMAS[table]
     schema = model.to_schema()
     collected = _Collected()
-    present = con.sql(f"select * from {table} limit 0").columns
-    for key in _unique_keys(schema, present):
+    empty = con.sql(f"select * from {table} limit 0").pl()
+    for key in _unique_keys(schema, empty.columns):
         count, cases, rows = _duplicates(con, table, key)
         collected.add(cases, count)
         if count:
             collected.show(rows)
     chunk_schema = _without_uniqueness(schema)
-    total = 0
-    for chunk in _chunks(con, table, chunk_rows, getattr(model, "_row_groups", None)):
+    groups = getattr(model, "_row_groups", None)
+    columns = empty.columns  # a table of the wrong shape: every column, every row
+    try:
+        chunk_schema.validate(empty, lazy=True)
+        read = set(_read_columns(chunk_schema, empty)) | set(groups.sort if groups else ())
+        columns = [c for c in empty.columns if c in read]
+    except pa.errors.SchemaErrors:
+        pass
+    chunk_schema = chunk_schema.remove_columns([c for c in empty.columns if c not in columns])
+    total, failing_rows = 0, pl.Series(_ROW, [], pl.Int64)
+    for chunk in _chunks(con, table, columns, chunk_rows, groups):
         total += chunk.height
         try:
             chunk_schema.validate(chunk.drop(_ROW), lazy=True)
@@ -640,6 +684,8 @@ def validate_table(
                 index=positions.gather(exc.failure_cases.get_column("index")),
             ).cast(FAILURE_COLUMNS)
             collected.add(cases.select(list(FAILURE_COLUMNS)))
-            failing = cases.get_column("index").drop_nulls().unique().sort().head(MAX_EXAMPLES)
-            collected.show(chunk.filter(pl.col(_ROW).is_in(failing.implode())))
+            failing = pl.concat([failing_rows, cases.get_column("index").drop_nulls()])
+            failing_rows = failing.unique().sort().head(MAX_EXAMPLES)
+    if len(failing_rows):  # whole rows, read once the chunks are
+        collected.show(_rows(con, table, failing_rows.to_list()))
     return collected.validation(table, total)
