@@ -43,14 +43,21 @@ GRAPH = {
     "intermediate/int_web__sessionized": {
         "staging/stg_web__events", "intermediate/int_identity__profile_customers",
     },
-    "intermediate/int_sessions__channels": {"intermediate/int_web__sessionized"},
+    "intermediate/int_sessions__landings": {
+        "intermediate/int_web__sessionized", "staging/stg_web__events",
+    },
+    "intermediate/int_sessions__channels": {"intermediate/int_sessions__landings"},
     "marts/customer_identifiers": {"intermediate/int_identity__customers"},
     "marts/identity_hubs": {
         "intermediate/int_identity__hubs", "intermediate/int_identity__customers",
     },
-    "marts/sessions": {"intermediate/int_web__sessionized", "intermediate/int_sessions__channels"},
-    "marts/events": {
+    "marts/sessions": {
         "intermediate/int_web__sessionized", "intermediate/int_sessions__channels",
+        "intermediate/int_sessions__landings", "marts/events",
+    },
+    "marts/events": {
+        "intermediate/int_web__sessionized", "staging/stg_web__events",
+        "intermediate/int_sessions__channels",
         "intermediate/int_identity__profile_customers", "staging/stg_crm__activities",
         "staging/stg_email__events",
     },

@@ -13,7 +13,7 @@
 -- a source matches a listed name when it equals it or contains it as a dot-separated label
 -- ('www.google.co.uk' and 'google' both match 'google').
 with landing as (
-    select * from intermediate.int_web__sessionized where is_session_start
+    select * from intermediate.int_sessions__landings
 ),
 
 parsed as (

@@ -1,7 +1,8 @@
--- Web events with their customer and session.
+-- Web events' customer and session: the session rules' result, narrow.
 -- Grain: one row per web event. Primary key: event_id.
--- Only what the marts read is kept: the device, but not the raw identifiers (anonymous id,
--- user id, e-mail: the customer stands for them) nor the user agent.
+-- Only the event's keys, time, device, customer and session: the marts take the event's own
+-- fields from `stg_web__events` by event_id (a wide copy of every web event here cost more to
+-- write than that join), and no raw identifier (the customer stands for them).
 --
 -- Session rules (settings under `sessions:` in funnel.yaml):
 -- * Sessions are per device (`device_id`), never across devices.
@@ -15,9 +16,8 @@
 -- * Ties are broken by event_id, and a session's id derives from its device and first event, so
 --   the same input always gives the same ids.
 -- The rules run on a narrow projection (device, tracker session, time, id, and the customer of
--- the event's identifiers) in one ordered pass; the wide events join their session once at the
--- end. The model runs in parts of devices (`warehouse.part_rows`): sessions never span
--- devices, and each part's joins fit in memory.
+-- the event's identifiers) in one ordered pass. The model runs in parts of devices
+-- (`warehouse.part_rows`): sessions never span devices, and each part's joins fit in memory.
 with ordered as (
     select
         w.event_id,
@@ -96,15 +96,13 @@ session_starts as (
 ),
 
 keyed as (
-    select w.*, c.customer_id, c.via_hub, s.first_event_id, s.session_id, s.is_split
+    select c.*, s.first_event_id, s.session_id, s.is_split
     from chunked as c
     inner join session_starts as s
         on s.device_id = c.device_id
         and s.tracker_key = coalesce(c.tracker_session_id, '')
         and s.visit_number = c.visit_number
         and s.chunk = c.chunk
-    inner join staging.stg_web__events as w
-        on w.event_id = c.event_id and in_part(w.device_id, $part, $parts)
 )
 
 select
@@ -115,23 +113,6 @@ select
     cast(customer_id as varchar) as customer_id,
     cast(via_hub as boolean) as via_hub,
     cast(device_id as varchar) as device_id,
-    event_type,
-    event_name,
-    page_name,
-    occurred_at,
-    page_url,
-    page_path,
-    page_referrer,
-    page_title,
-    campaign_source,
-    campaign_medium,
-    campaign_name,
-    campaign_term,
-    campaign_content,
-    tracker_session_id,
-    properties,
-    revenue,
-    order_id,
-    source_file,
-    source_row
+    cast(tracker_session_id as varchar) as tracker_session_id,
+    cast(occurred_at as timestamp) as occurred_at
 from keyed

@@ -7,12 +7,16 @@
 -- `revenue`: a web event's `properties.revenue`; a CRM deal_won's amount.
 -- No raw identifier (e-mail, user id, device id) is carried here: join through customer_id.
 -- Event-grain tables read more than once are read directly (see the README's Development).
+-- The model runs in parts (`warehouse.part_rows`): web events by device, as sessionized, so
+-- that each part's join of the session rules' result to the events' fields fits in memory;
+-- CRM and e-mail events by their id.
 with web as (
-    select * from intermediate.int_web__sessionized
-),
-
-sessions as (
-    select session_id, channel from intermediate.int_sessions__channels
+    -- the session rules' result and the session's channel, with the event's own fields
+    select s.customer_id, s.session_id, c.channel, w.*
+    from intermediate.int_web__sessionized as s
+    inner join intermediate.int_sessions__channels as c on c.session_id = s.session_id
+    inner join staging.stg_web__events as w on w.event_id = s.event_id
+    where in_part(s.device_id, $part, $parts)
 ),
 
 crm as (
@@ -23,6 +27,7 @@ crm as (
         and pc.contact_id is not distinct from c.contact_id
         and pc.email is not distinct from c.email
         and pc.user_id is not distinct from c.user_id
+    where in_part(c.event_id, $part, $parts)
 ),
 
 email as (
@@ -30,6 +35,7 @@ email as (
     from staging.stg_email__events as e
     inner join intermediate.int_identity__profile_customers as pc
         on pc.source = 'email' and pc.email = e.email
+    where in_part(e.event_id, $part, $parts)
 ),
 
 unioned as (
@@ -37,12 +43,11 @@ unioned as (
         'web' as source, w.event_id, w.customer_id, w.session_id, w.occurred_at,
         w.event_type, w.event_name, w.page_name, w.page_url, w.page_path, w.page_title,
         w.page_referrer as referrer, w.campaign_source, w.campaign_medium, w.campaign_name,
-        s.channel, w.revenue, json_extract_string(w.properties, '$.currency') as currency,
+        w.channel, w.revenue, json_extract_string(w.properties, '$.currency') as currency,
         w.order_id, null as deal_id, null as stage, null as score,
         null as email_campaign_id, null as email_campaign_name, null as link_url,
         w.properties, w.source_file, w.source_row
     from web as w
-    inner join sessions as s on s.session_id = w.session_id
     union all
     select
         'crm', event_id, customer_id, null, occurred_at,
