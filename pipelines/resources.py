@@ -19,7 +19,7 @@ from funnel.config import (
     load_config,
 )
 from funnel.privacy import pseudonym_key
-from funnel.publish import marts_database, work_database
+from funnel.publish import corrupt_file_error, marts_database, work_database
 from funnel.warehouse import connection_config, prepare, sql_params
 
 
@@ -68,6 +68,12 @@ class WarehouseResource(ConfigurableResource):
         work = work_database(self.database)
         work.parent.mkdir(parents=True, exist_ok=True)
         duck = DuckDBResource(database=str(work), connection_config=connection_config(self.config))
-        with duck.get_connection() as con:
-            prepare(con, self.config, marts_database(self.database))
-            yield con
+        try:
+            with duck.get_connection() as con:
+                prepare(con, self.config, marts_database(self.database))
+                yield con
+        except duckdb.Error as error:
+            corrupt = corrupt_file_error(error, self.database)
+            if corrupt is None:
+                raise
+            raise corrupt from error

@@ -181,6 +181,41 @@ def test_a_run_that_raises_leaves_the_published_warehouse_unchanged(tmp_path: Pa
     assert pipeline.warehouse.read_bytes() == before
 
 
+def _corrupt(database: Path) -> None:
+    """Overwrite every block of a DuckDB file (after its three 4 KB headers) with garbage."""
+    data = bytearray(database.read_bytes())
+    data[12288:] = b"\xab" * (len(data) - 12288)
+    database.write_bytes(bytes(data))
+
+
+def test_a_corrupt_work_file_fails_naming_it_and_the_fix_works(tmp_path: Path) -> None:
+    # a run killed at a bad moment can leave one of its two files unreadable (DuckDB checks each
+    # block's checksum): the next run says which and what to do, and doing it recovers
+    pipeline = one_page_view(tmp_path)
+    pipeline.run()
+    before = pipeline.warehouse.read_bytes()
+    (pipeline.inbox / "web" / "b.jsonl").write_text(
+        '{"messageId": "b", "type": "page", "anonymousId": "d",'
+        ' "timestamp": "2026-08-03T09:05:00Z"}\n'
+    )
+    work, marts = work_database(pipeline.warehouse), marts_database(pipeline.warehouse)
+    for database, fix, recover in (
+        (marts, "every run rebuilds it: delete it", marts.unlink),
+        (work, "move it aside", lambda: work.rename(work.with_suffix(".corrupt"))),
+    ):
+        _corrupt(database)
+        result = pipeline.run(expect_success=False)
+        message = "\n".join(failure_lines(result))
+        assert f"{database} is corrupt (Corrupt database file" in message
+        assert fix in message
+        assert pipeline.warehouse.read_bytes() == before
+        recover()
+        pipeline.run()  # both events, once each (the work database: rebuilt from the inbox)
+        assert pipeline.scalar("select count(*) from marts.events") == 2
+        assert pipeline.scalar("select count(*) from meta.ingested_files") == 2
+        before = pipeline.warehouse.read_bytes()
+
+
 def test_republishing_keeps_the_warehouse_compact(tmp_path: Path) -> None:
     # the marts' file is published whole: a rebuilt mart must reuse its old version's blocks,
     # not leave them free in the file (replaced in place, a quarter of the sample's file was free)

@@ -59,6 +59,34 @@ def marts_database(published: Path | str) -> Path:
     return work.with_name(f"{work.stem}.marts{work.suffix}")
 
 
+# DuckDB's words for a file whose block checksums do not match (it refuses to open it).
+_CORRUPT = "Corrupt database file"
+
+
+def corrupt_file_error(error: duckdb.Error, published: Path | str) -> RuntimeError | None:
+    """If `error` is DuckDB finding a run's file corrupt, an error naming the file and what to do
+    with it (the published file is never written in place, so it is not that one)."""
+    if _CORRUPT not in str(error):
+        return None
+    advice = {
+        work_database(published): (
+            "it holds what runs loaded from the inbox and built from it: move it aside, and the"
+            " next run loads every file of the inbox again and rebuilds the rest (meta.runs, the"
+            " run history, then starts again)"
+        ),
+        marts_database(published): "every run rebuilds it: delete it and run again",
+    }
+    for path, fix in advice.items():
+        try:
+            duckdb.connect(str(path), read_only=True).close()
+        except duckdb.Error as found:
+            if _CORRUPT in str(found):
+                return RuntimeError(
+                    f"{path} is corrupt ({found}); {fix}. The published warehouse is untouched."
+                )
+    return None
+
+
 def _temporary(published: Path, run_id: str) -> Path:
     return published.with_name(f".{published.name}.{run_id}.tmp")
 
