@@ -47,6 +47,20 @@ EXPECTED = {
 }
 
 
+SHOES = "https://shop.example.com/shoes?utm_source=news&utm_medium=email"
+# one session: its landing is its first event's page, whatever the later ones carry; its revenue
+# is that of its conversion events only (a cart's revenue on 'Checkout Started' is no sale)
+LANDING = [
+    web("o1", 0, anon="landing", url=SHOES, referrer="https://mail.example.org/"),
+    web("o2", 60, anon="landing", url="https://shop.example.com/cart", referrer=SHOES,
+        campaign={"source": "later", "medium": "cpc"}),
+    web("o3", 120, anon="landing", type="track", event="Checkout Started",
+        properties={"revenue": 99.0}),
+    web("o4", 180, anon="landing", type="track", event="Order Completed",
+        properties={"revenue": 30.0}),
+]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def sessions_run(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     pipeline = Pipeline(tmp_path_factory.mktemp("sessions"))
@@ -62,6 +76,7 @@ def sessions_run(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     ]
     # an event with only a user id is sessionized on the device 'user:<id>'
     records.append(web("n1", 0, user="u-only"))
+    records += LANDING
     write_jsonl(pipeline.inbox / "web" / "events.jsonl", records)
     pipeline.run()
     return pipeline
@@ -132,3 +147,11 @@ def test_inactivity_timeout_is_configurable(tmp_path) -> None:
     write_jsonl(pipeline.inbox / "web" / "e.jsonl", [web("x1", 0, "d"), web("x2", 601, "d")])
     pipeline.run()
     assert sessions_of(pipeline, "d") == [(1, 1, False, False), (1, 1, False, False)]
+
+
+def test_landing_is_the_first_event_and_revenue_is_the_conversions(sessions_run: Pipeline) -> None:
+    assert sessions_run.query(
+        "select events, page_views, conversions, revenue, landing_page_url, landing_page_path,"
+        " referrer, campaign_source, traffic_source, traffic_medium"
+        " from marts.sessions where device_id = 'landing'"
+    ) == [(4, 2, 1, 30.0, SHOES, "/shoes", "https://mail.example.org/", None, "news", "email")]
