@@ -70,8 +70,11 @@ class WarehouseResource(ConfigurableResource):
         duck = DuckDBResource(database=str(work), connection_config=connection_config(self.config))
         try:
             with duck.get_connection() as con:
-                prepare(con, self.config, marts_database(self.database))
-                yield con
+                try:
+                    prepare(con, self.config, marts_database(self.database))
+                    yield con
+                finally:  # get_connection closes only on success: a failed asset's connection
+                    con.close()  # would keep the file open (and cached) into the next run
         except duckdb.Error as error:
             corrupt = corrupt_file_error(error, self.database)
             if corrupt is None:
