@@ -160,6 +160,23 @@ def test_junk_identifiers_never_link(graph: Pipeline) -> None:
     assert junk == []
 
 
+def test_with_no_junk_configured_the_same_values_link(pipeline: Pipeline) -> None:
+    # the junk lists are configuration: emptied, 'null' is a user id like any other
+    pipeline.configure("identity:\n  junk_values: []\n  junk_email_patterns: []\n")
+    write_jsonl(
+        pipeline.inbox / "web" / "events.jsonl",
+        [web(f"w-{i}", 0, anon=f"a-{i}", user="null", type="identify", email="test@example.com")
+         for i in (1, 2)],
+    )  # fmt: skip
+    pipeline.run()
+    assert customer_of(pipeline, "anonymous_id", "a-1") == customer_of(
+        pipeline, "anonymous_id", "a-2"
+    )
+    assert customer_of(pipeline, "user_id", "null") == customer_of(
+        pipeline, "email", "test@example.com"
+    )
+
+
 def test_shared_device_is_a_hub_and_links_nobody(graph: Pipeline) -> None:
     users = {customer_of(graph, "user_id", f"s{i}") for i in (1, 2, 3)}
     assert len(users) == 3
