@@ -13,5 +13,5 @@ select
     cast(w.campaign_term as varchar) as campaign_term,
     cast(w.campaign_content as varchar) as campaign_content
 from intermediate.int_web__sessionized as s
-inner join staging.stg_web__events as w on w.event_id = s.event_id
+inner join staging.stg_web__events as w on w.event_key = s.event_key
 where s.is_session_start

@@ -1,7 +1,7 @@
 -- Web events' customer and session: the session rules' result, narrow.
 -- Grain: one row per web event. Primary key: event_id.
--- Only the event's keys, time, device, customer and session: the marts take the event's own
--- fields from `stg_web__events` by event_id (a wide copy of every web event here cost more to
+-- Only the event's id and key, time, device, customer and session: the marts take the event's
+-- own fields from `stg_web__events` by `event_key` (a wide copy of every web event here cost more to
 -- write than that join), and no raw identifier (the customer stands for them).
 --
 -- Session rules (settings under `sessions:` in funnel.yaml):
@@ -21,6 +21,7 @@
 with ordered as (
     select
         w.event_id,
+        w.event_key,
         w.device_id,
         w.tracker_session_id,
         w.occurred_at,
@@ -107,6 +108,7 @@ keyed as (
 
 select
     cast(event_id as varchar) as event_id,
+    cast(event_key as uhugeint) as event_key,
     cast(session_id as varchar) as session_id,
     cast(event_id = first_event_id as boolean) as is_session_start,
     cast(is_split as boolean) as is_split_session,

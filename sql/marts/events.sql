@@ -7,16 +7,27 @@
 -- `revenue`: a web event's `properties.revenue`; a CRM deal_won's amount.
 -- No raw identifier (e-mail, user id, device id) is carried here: join through customer_id.
 -- Event-grain tables read more than once are read directly (see the README's Development).
--- The model runs in parts (`warehouse.part_rows`): web events by device, as sessionized, so
--- that each part's join of the session rules' result to the events' fields fits in memory;
+-- The model runs in parts (`warehouse.part_rows`), so that each part's join of the session
+-- rules' result to the events' fields fits in memory: web events by their id's key, which
+-- filters both sides before the join (the staging view is computed for the part's rows only);
 -- CRM and e-mail events by their id.
-with web as (
-    -- the session rules' result and the session's channel, with the event's own fields
-    select s.customer_id, s.session_id, c.channel, w.*
+with keyed as materialized (
+    -- the session rules' result and the session's channel, narrow. Materialized, so that
+    -- DuckDB joins these first and builds the event join's hash table on them: left to order
+    -- the joins itself, with the part filter on both sides it built on the wide events (10.6 s
+    -- against 7.5 s at 10 million events). (Spark: a plain CTE; it orders joins by size.)
+    select s.event_key, s.customer_id, s.session_id, c.channel
     from intermediate.int_web__sessionized as s
     inner join intermediate.int_sessions__channels as c on c.session_id = s.session_id
-    inner join staging.stg_web__events as w on w.event_id = s.event_id
-    where in_part(s.device_id, $part, $parts)
+    where in_part(s.event_key, $part, $parts)
+),
+
+web as (
+    -- with the event's own fields
+    select k.customer_id, k.session_id, k.channel, w.*
+    from keyed as k
+    inner join staging.stg_web__events as w on w.event_key = k.event_key
+    where in_part(w.event_key, $part, $parts)
 ),
 
 crm as (

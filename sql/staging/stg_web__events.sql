@@ -2,7 +2,10 @@
 -- Grain: one row per loaded web event. Primary key: event_id.
 -- Identifiers pass through the shared cleaning macros (junk values become null, e-mails are
 -- trimmed and lower-cased). `device_id` is the anonymous id, or 'user:<user_id>' for an event
--- that carries only a user id: sessions never span two devices.
+-- that carries only a user id: sessions never span two devices. `event_key` is the event id's
+-- 128-bit key (its MD5, stored at ingest): models that split web events into parts by id, or
+-- join them by id, use it, since a filter on it reaches the scan of the raw table (DuckDB keeps
+-- a filter on a computed column above the projection that computes every row).
 with source as (
     select * from raw.web_events
 ),
@@ -45,6 +48,7 @@ renamed as (
         properties,
         try_cast(json_extract_string(properties, '$.revenue') as double) as revenue,
         json_extract_string(properties, '$.order_id') as order_id,
+        _id_key,
         _file,
         _row
     from source as s
@@ -54,6 +58,7 @@ renamed as (
 final as (
     select
         cast(event_id as varchar) as event_id,
+        cast(_id_key as uhugeint) as event_key,
         cast(event_type as varchar) as event_type,
         cast(
             case event_type
