@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +69,11 @@ class WarehouseResource(ConfigurableResource):
         work.parent.mkdir(parents=True, exist_ok=True)
         duck = DuckDBResource(database=str(work), connection_config=connection_config(self.config))
         try:
-            with duck.get_connection() as con:
-                try:
-                    prepare(con, self.config, marts_database(self.database))
-                    yield con
-                finally:  # get_connection closes only on success: a failed asset's connection
-                    con.close()  # would keep the file open (and cached) into the next run
+            # get_connection closes only on success: closing() also closes a failed asset's
+            # connection, which would keep the file open (and cached) into the next run
+            with duck.get_connection() as con, closing(con):
+                prepare(con, self.config, marts_database(self.database))
+                yield con
         except duckdb.Error as error:
             corrupt = corrupt_file_error(error, self.database)
             if corrupt is None:

@@ -1,8 +1,8 @@
 -- Web events' customer and session: the session rules' result, narrow.
 -- Grain: one row per web event. Primary key: event_id.
 -- Only the event's id and key, time, device, customer and session: the marts take the event's
--- own fields from `stg_web__events` by `event_key` (a wide copy of every web event here cost more to
--- write than that join), and no raw identifier (the customer stands for them).
+-- own fields from `stg_web__events` by `event_key` (a wide copy of every web event here cost
+-- more to write than that join), and no raw identifier (the customer stands for them).
 --
 -- Session rules (settings under `sessions:` in funnel.yaml):
 -- * Sessions are per device (`device_id`), never across devices.
