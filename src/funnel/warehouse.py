@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,12 +112,26 @@ def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> N
         "conversion_events": ("event_name varchar", [(e,) for e in cfg.sessions.conversion_events]),
         **config_tables(cfg.all_funnels()),
     }
+    with transaction(con):
+        for name, (columns, rows) in tables.items():
+            con.execute(f"create or replace table config.{name} ({columns})").fetchall()
+            if rows:
+                marks = ", ".join("?" for _ in rows[0])
+                con.executemany(f"insert into config.{name} values ({marks})", rows)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block in one transaction: committed if it completes, rolled back if not.
+    The block's own error is the one raised: DuckDB may have ended the transaction already (an
+    interrupted commit does), and the rollback's "no transaction is active" would hide why."""
     con.execute("begin transaction")
-    for name, (columns, rows) in tables.items():
-        con.execute(f"create or replace table config.{name} ({columns})").fetchall()
-        if rows:
-            marks = ", ".join("?" for _ in rows[0])
-            con.executemany(f"insert into config.{name} values ({marks})", rows)
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.TransactionException):
+            con.execute("rollback")
+        raise
     con.execute("commit")
 
 

@@ -21,7 +21,7 @@ import duckdb
 
 from funnel.ingest.readers import FileError, end_batches, read_files, start_batch
 from funnel.ingest.sources import EXTENSIONS, Source
-from funnel.warehouse import execute, keep_order, read_sql
+from funnel.warehouse import execute, keep_order, read_sql, transaction
 
 META_DDL = """
 create table if not exists meta.ingested_files (
@@ -203,8 +203,7 @@ def _load_batch(
     start_batch(con, source)
     # an empty file is recorded, with no rows
     read_files(con, source, [(f.path, f.rel) for f in files if f.size > 0])
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         now = con.execute("select cast(now() as timestamp)").fetchone()[0]
         stamp = [now, run_id]
         validation = read_sql(f"ingest/{source.name}.sql")
@@ -214,12 +213,7 @@ def _load_batch(
             f"select *, {id_key(source)} as _id_key from (\n{validation}\n)",
             params,
         )
-        counts = _split(con, source, files, stamp)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return counts
+        return _split(con, source, files, stamp)
 
 
 def _split(
