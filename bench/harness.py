@@ -317,10 +317,9 @@ def funnel_alone(funnel: Funnel, path: Path, work: Path) -> tuple[float, list[in
                 cast(list_position(?, e) as integer) as step_index,
                 cast(null as integer) as exclude_from,
                 cast(null as integer) as exclude_to,
-                c as unit_id,
+                c as unit_id,  -- not in the job's table: the unit keys below are taken from it
                 dense_rank() over (order by c) as unit_key,
                 row_number() over (partition by c order by t, i) as unit_seq,
-                c as customer_id,
                 'web' as source,
                 i as event_id,
                 make_timestamp(t * 1000) as occurred_at
@@ -328,6 +327,13 @@ def funnel_alone(funnel: Funnel, path: Path, work: Path) -> tuple[float, list[in
                 'c': 'VARCHAR', 't': 'BIGINT', 'e': 'VARCHAR', 'i': 'VARCHAR'})
             """,
             [funnel.name, steps, str(path)],
+        )
+        con.execute(
+            """
+            create table intermediate.int_funnels__unit_keys as
+            select distinct funnel, unit_id, unit_key, unit_id as customer_id
+            from intermediate.int_funnels__step_events
+            """
         )
         build_attempts(con, sql_params(cfg))
         furthest = con.execute(

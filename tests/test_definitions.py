@@ -64,11 +64,18 @@ GRAPH = {
     "marts/customers": {
         "intermediate/int_identity__customers", "marts/events", "marts/sessions",
     },
-    "intermediate/int_funnels__step_events": {"marts/events"},
-    "intermediate/int_funnels__attempts": {"intermediate/int_funnels__step_events"},
+    "intermediate/int_funnels__unit_keys": {"marts/events", "marts/sessions"},
+    "intermediate/int_funnels__step_events": {
+        "marts/events", "intermediate/int_funnels__unit_keys",
+    },
+    "intermediate/int_funnels__attempts": {
+        "intermediate/int_funnels__step_events", "intermediate/int_funnels__unit_keys",
+    },
     "intermediate/int_funnels__attempt_steps": {"intermediate/int_funnels__step_events"},
     "intermediate/int_funnels__units": {"intermediate/int_funnels__attempts", "marts/events"},
-    "marts/customer_stages": {"intermediate/int_funnels__step_events"},
+    "marts/customer_stages": {
+        "intermediate/int_funnels__step_events", "intermediate/int_funnels__unit_keys",
+    },
     "marts/customer_journeys": {"marts/customer_stages", "marts/events"},
     "marts/touchpoints": {"marts/customer_stages", "marts/events"},
     "marts/funnel_steps": {

@@ -284,6 +284,11 @@ def sql_units(config: FunnelConfig, events: list[Event]) -> dict[str, dict[str, 
             for e in events
         ],
     )
+    con.execute(  # each session belongs to one customer here
+        "create table marts.sessions as select session_id, any_value(customer_id) as customer_id"
+        " from marts.events where session_id is not null group by session_id"
+    )
+    Model("intermediate", "int_funnels__unit_keys").run(con, params)
     Model("intermediate", "int_funnels__step_events").run(con, params)
     build_attempts(con, params)
     Model("intermediate", "int_funnels__units").run(con, params)

@@ -8,6 +8,7 @@ from funnel.funnels import build_attempts
 from pipelines.resources import WarehouseResource
 
 STEP_EVENTS = AssetKey(["intermediate", "int_funnels__step_events"])
+UNIT_KEYS = AssetKey(["intermediate", "int_funnels__unit_keys"])
 ATTEMPTS = AssetKey(["intermediate", "int_funnels__attempts"])
 ATTEMPT_STEPS = AssetKey(["intermediate", "int_funnels__attempt_steps"])
 
@@ -16,7 +17,7 @@ ATTEMPT_STEPS = AssetKey(["intermediate", "int_funnels__attempt_steps"])
     specs=[
         AssetSpec(
             ATTEMPTS,
-            deps=[STEP_EVENTS],
+            deps=[STEP_EVENTS, UNIT_KEYS],
             group_name="intermediate",
             kinds={"duckdb"},
             description=(

@@ -23,9 +23,7 @@ create or replace temp table fa_attempts as
 select
     row_number() over (order by s.unit_key, s.unit_seq) as attempt_id,
     s.funnel,
-    s.unit_id,
     s.unit_key,
-    s.customer_id,
     s.occurred_at as entered_at,
     s.occurred_at + to_seconds(f.window_seconds) as closes_at,
     1 as level,

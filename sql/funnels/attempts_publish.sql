@@ -31,10 +31,11 @@ with voided as (
 select
     cast(a.attempt_id + (select id_base from fa_id_base) as bigint) as attempt_id,
     cast(a.funnel as varchar) as funnel,
-    cast(a.unit_id as varchar) as unit_id,
-    cast(a.customer_id as varchar) as customer_id,
+    cast(u.unit_id as varchar) as unit_id,
+    cast(u.customer_id as varchar) as customer_id,
     cast(a.entered_at as timestamp) as entered_at,
     cast(a.closes_at as timestamp) as closes_at,
     cast(a.level as integer) as level,
     cast(a.attempt_id in (select attempt_id from voided) as boolean) as is_voided
-from fa_attempts as a;
+from fa_attempts as a
+inner join intermediate.int_funnels__unit_keys as u on u.unit_key = a.unit_key;

@@ -125,7 +125,7 @@ select attempt_id, $step, occurred_at, unit_seq from fa_next;
 
 create or replace temp table fa_attempts as
 select
-    a.attempt_id, a.funnel, a.unit_id, a.unit_key, a.customer_id, a.entered_at, a.closes_at,
+    a.attempt_id, a.funnel, a.unit_key, a.entered_at, a.closes_at,
     case when n.attempt_id is null then a.level else $step end as level,
     coalesce(n.unit_seq, a.last_seq) as last_seq
 from fa_attempts as a

@@ -13,15 +13,12 @@ select
     (select coalesce(max(attempt_id), 0) from fa_attempts)
     + row_number() over (order by unit_key, unit_seq) as attempt_id,
     funnel,
-    unit_id,
     unit_key,
-    customer_id,
     unit_seq as anchor_seq,
     occurred_at as entered_at,
     occurred_at + to_seconds(window_seconds) as closes_at
 from (
-    select distinct funnel, unit_id, unit_key, customer_id, unit_seq, occurred_at,
-        window_seconds
+    select distinct funnel, unit_key, unit_seq, occurred_at, window_seconds
     from fa_unordered_events
 ) as anchors;
 
@@ -62,11 +59,10 @@ where r.step_index <= c.events;
 
 insert into fa_attempts
 select
-    a.attempt_id, a.funnel, a.unit_id, a.unit_key, a.customer_id, a.entered_at, a.closes_at,
-    max(u.step_index), a.anchor_seq
+    a.attempt_id, a.funnel, a.unit_key, a.entered_at, a.closes_at, max(u.step_index),
+    a.anchor_seq
 from fa_anchors as a
 inner join fa_unordered_steps as u on u.attempt_id = a.attempt_id
-group by a.attempt_id, a.funnel, a.unit_id, a.unit_key, a.customer_id, a.entered_at,
-    a.closes_at, a.anchor_seq;
+group by a.attempt_id, a.funnel, a.unit_key, a.entered_at, a.closes_at, a.anchor_seq;
 
 insert into fa_steps select attempt_id, step_index, occurred_at, unit_seq from fa_unordered_steps;

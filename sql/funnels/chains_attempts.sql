@@ -54,8 +54,6 @@ with hits as (
         t.level,
         s.unit_seq,
         s.funnel,
-        s.unit_id,
-        s.customer_id,
         s.occurred_at,
         s.unit_seq = t.latest_seq as is_latest,
         case when s.unit_seq = t.latest_seq then t.last_chain else t.first_chain end
@@ -88,27 +86,25 @@ select
     (select coalesce(max(attempt_id), 0) from fa_attempts)
     + row_number() over (order by p.unit_key, p.unit_seq) as attempt_id,
     p.funnel,
-    p.unit_id,
     p.unit_key,
-    p.customer_id,
     p.occurred_at as entered_at,
     p.occurred_at + to_seconds(f.window_seconds) as closes_at,
     p.level,
     p.unit_seq,
     p.chain_seq
 from (
-    select unit_key, level, unit_seq, funnel, unit_id, customer_id, occurred_at, chain_seq
+    select unit_key, level, unit_seq, funnel, occurred_at, chain_seq
     from picked
     where n = 1
     union
-    select unit_key, level, unit_seq, funnel, unit_id, customer_id, occurred_at, chain_seq
+    select unit_key, level, unit_seq, funnel, occurred_at, chain_seq
     from hits
     where is_latest
 ) as p
 inner join fa_funnels as f on f.funnel = p.funnel;
 
 insert into fa_attempts
-select attempt_id, funnel, unit_id, unit_key, customer_id, entered_at, closes_at, level, unit_seq
+select attempt_id, funnel, unit_key, entered_at, closes_at, level, unit_seq
 from fc_attempts;
 
 insert into fa_steps

@@ -9,8 +9,9 @@
 -- matches. Matchers and conditions are rows of the config schema (from funnel.yaml), so this
 -- query never changes with the configuration.
 -- A step with `occurrence` n is filled only by its n-th and later matching events of the unit.
--- `unit_id` is the customer, or the session for a funnel counted by session; `unit_key`
--- numbers the (funnel, unit) pairs, so the attempts can partition and join on one integer.
+-- The event's unit (its customer, or its session for a funnel counted by session) is given by
+-- `unit_key` alone (`int_funnels__unit_keys` holds its id and customer): the rows stay narrow
+-- for the sort below and the attempts, which partition and join on that one integer.
 -- `unit_seq` numbers the unit's events (time, then source, then event id): in a strict funnel
 -- every event of the unit, so the very next event is `unit_seq + 1`; in the others only the
 -- events the funnel matched (ordering every event is only needed for strict funnels).
@@ -132,9 +133,7 @@ failed as (
 plain_matches as (
     select m.matcher_id, m.has_conditions, m.funnel, m.step_index, m.exclude_from,
         m.exclude_to, e.source, e.event_id, e.occurred_at,
-        case m.count_by when 'session' then e.session_id else e.customer_id end as unit_id,
-        case m.count_by when 'session' then e.customer_id end as session_customer_id,
-        m.count_by
+        case m.count_by when 'session' then e.session_id else e.customer_id end as unit_id
     from marts.events as e
     inner join matchers as m
         on m.event_name = e.event_name and (m.source is null or m.source = e.source)
@@ -142,9 +141,7 @@ plain_matches as (
     union all
     select m.matcher_id, m.has_conditions, m.funnel, m.step_index, m.exclude_from,
         m.exclude_to, e.source, e.event_id, e.occurred_at,
-        case m.count_by when 'session' then e.session_id else e.customer_id end,
-        case m.count_by when 'session' then e.customer_id end,
-        m.count_by
+        case m.count_by when 'session' then e.session_id else e.customer_id end
     from marts.events as e
     inner join matchers as m
         on m.event_name is null and (m.source is null or m.source = e.source)
@@ -155,9 +152,7 @@ plain_matches as (
 special_matches as (
     select m.matcher_id, m.has_conditions, m.occurrence, m.funnel, m.step_index,
         m.exclude_from, m.exclude_to, e.source, e.event_id, e.occurred_at,
-        case m.count_by when 'session' then e.session_id else e.customer_id end as unit_id,
-        case m.count_by when 'session' then e.customer_id end as session_customer_id,
-        m.count_by
+        case m.count_by when 'session' then e.session_id else e.customer_id end as unit_id
     from marts.events as e
     inner join matchers as m
         on m.event_name = e.event_name and (m.source is null or m.source = e.source)
@@ -165,9 +160,7 @@ special_matches as (
     union all
     select m.matcher_id, m.has_conditions, m.occurrence, m.funnel, m.step_index,
         m.exclude_from, m.exclude_to, e.source, e.event_id, e.occurred_at,
-        case m.count_by when 'session' then e.session_id else e.customer_id end,
-        case m.count_by when 'session' then e.customer_id end,
-        m.count_by
+        case m.count_by when 'session' then e.session_id else e.customer_id end
     from marts.events as e
     inner join matchers as m
         on m.event_name is null and (m.source is null or m.source = e.source)
@@ -176,7 +169,7 @@ special_matches as (
 
 special_events as (
     select distinct c.occurrence, c.funnel, c.step_index, c.exclude_from, c.exclude_to,
-        c.unit_id, c.session_customer_id, c.count_by, c.source, c.event_id, c.occurred_at
+        c.unit_id, c.source, c.event_id, c.occurred_at
     from special_matches as c
     where not c.has_conditions or not exists (
         select 1 from failed as f
@@ -185,16 +178,15 @@ special_events as (
 ),
 
 step_rows as (
-    select c.funnel, c.step_index, c.exclude_from, c.exclude_to, c.unit_id,
-        c.session_customer_id, c.count_by, c.source, c.event_id, c.occurred_at
+    select c.funnel, c.step_index, c.exclude_from, c.exclude_to, c.unit_id, c.source,
+        c.event_id, c.occurred_at
     from plain_matches as c
     where not c.has_conditions or not exists (
         select 1 from failed as f
         where f.matcher_id = c.matcher_id and f.source = c.source and f.event_id = c.event_id
     )
     union all
-    select funnel, step_index, exclude_from, exclude_to, unit_id, session_customer_id, count_by,
-        source, event_id, occurred_at
+    select funnel, step_index, exclude_from, exclude_to, unit_id, source, event_id, occurred_at
     from (
         select
             *,
@@ -207,35 +199,11 @@ step_rows as (
     where n >= occurrence
 ),
 
-funnel_keys as (
-    select funnel, row_number() over (order by funnel) * 4294967296 as key_base
-    from config.funnels
-),
-
--- A number for every customer and every session (where a funnel counts them); with its
--- funnel's base, the unit_key.
-units as (
-    select 'customer' as count_by, customer_id as unit_id,
-        row_number() over (order by customer_id) as unit_number
-    from (
-        select distinct customer_id
-        from marts.events
-        where 'customer' in (select count_by from config.funnels)
-    ) as c
-    union all
-    select 'session', session_id, row_number() over (order by session_id)
-    from (
-        select distinct session_id
-        from marts.events
-        where session_id is not null and 'session' in (select count_by from config.funnels)
-    ) as s
-),
-
 keyed as (
-    select r.*, k.key_base + u.unit_number as unit_key
+    select r.*, u.unit_key
     from step_rows as r
-    inner join funnel_keys as k on k.funnel = r.funnel
-    inner join units as u on u.count_by = r.count_by and u.unit_id = r.unit_id
+    inner join intermediate.int_funnels__unit_keys as u
+        on u.funnel = r.funnel and u.unit_id = r.unit_id
 ),
 
 -- Strict funnels only: every event of the unit, numbered.
@@ -259,12 +227,10 @@ select
     cast(r.step_index as integer) as step_index,
     cast(r.exclude_from as integer) as exclude_from,
     cast(r.exclude_to as integer) as exclude_to,
-    cast(r.unit_id as varchar) as unit_id,
     cast(r.unit_key as bigint) as unit_key,
     cast(coalesce(q.unit_seq, dense_rank() over (
         partition by r.unit_key order by r.occurred_at, r.source, r.event_id
     )) as bigint) as unit_seq,
-    cast(coalesce(r.session_customer_id, r.unit_id) as varchar) as customer_id,
     cast(r.source as varchar) as source,
     cast(r.event_id as varchar) as event_id,
     cast(r.occurred_at as timestamp) as occurred_at
