@@ -271,7 +271,11 @@ def _unordered_attempt(ev: list[Event], steps_of: list[set[int]], s: int, window
     return (len(reached), ev[s].t, s, closes, [ev[q].t for q, _ in reached])
 
 
-def sql_units(config: FunnelConfig, events: list[Event]) -> dict[str, dict[str, tuple]]:
+def funnel_warehouse(
+    config: FunnelConfig, events: list[Event], session_customers: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A warehouse of `events` (and sessions, whose customer is their events' unless given), its
+    funnels built."""
     con = duckdb.connect()
     prepare(con, config)
     params = sql_params(config)
@@ -284,14 +288,23 @@ def sql_units(config: FunnelConfig, events: list[Event]) -> dict[str, dict[str, 
             for e in events
         ],
     )
-    con.execute(  # each session belongs to one customer here
+    con.execute(
         "create table marts.sessions as select session_id, any_value(customer_id) as customer_id"
         " from marts.events where session_id is not null group by session_id"
     )
+    for session, customer in (session_customers or {}).items():
+        con.execute(
+            "update marts.sessions set customer_id = ? where session_id = ?", [customer, session]
+        )
     Model("intermediate", "int_funnels__unit_keys").run(con, params)
     Model("intermediate", "int_funnels__step_events").run(con, params)
     build_attempts(con, params)
     Model("intermediate", "int_funnels__units").run(con, params)
+    return con
+
+
+def sql_units(config: FunnelConfig, events: list[Event]) -> dict[str, dict[str, tuple]]:
+    con = funnel_warehouse(config, events)
     rows = con.execute(
         """
         select u.funnel, u.unit_id, u.furthest_step, u.entered_at, u.in_progress,
@@ -320,3 +333,23 @@ def test_funnel_sql_equals_reference(tmp_path: Path, seed: int) -> None:
     ours = sql_units(config, events)
     for funnel in config.all_funnels():
         assert ours.get(funnel.name, {}) == reference_units(funnel, events, latest), funnel.name
+
+
+def test_a_session_counts_for_the_session_s_customer(tmp_path: Path) -> None:
+    """A session's events may belong to different customers (one attributed through a shared
+    identifier); a funnel counted by session counts it for the session's customer."""
+    path = tmp_path / "funnel.yaml"
+    path.write_text(
+        "funnels:\n  - name: in_session\n    window: 60s\n    count_by: session\n"
+        "    steps: [{event: A}, {event: B}]\n",
+        encoding="utf-8",
+    )
+    events = [Event("e1", "web", "c1", "s1", 0, "A"), Event("e2", "web", "c2", "s1", 10, "B")]
+    con = funnel_warehouse(load_config(path), events, session_customers={"s1": "c2"})
+    units = con.execute(
+        "select u.unit_id, u.customer_id, u.furthest_step, a.customer_id"
+        " from intermediate.int_funnels__units as u"
+        " inner join intermediate.int_funnels__attempts as a using (attempt_id)"
+        " where u.funnel = 'in_session'"
+    ).fetchall()
+    assert units == [("s1", "c2", 2, "c2")]
