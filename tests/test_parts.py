@@ -26,7 +26,12 @@ def _sample_run(root: Path, part_rows: int | None) -> tuple[Pipeline, dict[str, 
     result = pipeline.run()
     parts = {
         m.asset_key.to_user_string(): m.metadata["parts"].value
-        for node in ("intermediate__int_web__sessionized", "marts__events", "funnel_attempts")
+        for node in (
+            "intermediate__int_web__sessionized",
+            "marts__events",
+            "intermediate__int_funnels__step_events",
+            "funnel_attempts",
+        )
         for m in result.asset_materializations_for_node(node)
         if "parts" in m.metadata
     }
@@ -48,10 +53,12 @@ def test_parts_give_the_same_tables_as_one_part(tmp_path: Path) -> None:
     assert whole_parts == {
         "intermediate/int_web__sessionized": 1,
         "marts/events": 1,
+        "intermediate/int_funnels__step_events": 1,
         "intermediate/int_funnels__attempts": 1,
     }
     assert parts["intermediate/int_web__sessionized"] > 4
     assert parts["marts/events"] > 4
+    assert parts["intermediate/int_funnels__step_events"] > 4
     assert parts["intermediate/int_funnels__attempts"] > 1
 
     con = duckdb.connect()

@@ -17,6 +17,9 @@
 -- events the funnel matched (ordering every event is only needed for strict funnels).
 -- Only the steps that need it pay for it: matches are deduplicated where two matchers of one
 -- step can match the same event, and counted where a step has an `occurrence`.
+-- The model runs in parts of units (`warehouse.part_rows`): a unit's events are all in one part,
+-- so its numbering and counts are whole, and each part's joins and sort fit in memory (in one
+-- part, 100 million events ran out of 5 GB).
 with matchers as (
     select
         m.*,
@@ -48,12 +51,14 @@ conditional as (
     inner join matchers as m
         on m.event_name = e.event_name and (m.source is null or m.source = e.source)
     where m.has_conditions
+        and in_part(funnel_unit(m.count_by, e.customer_id, e.session_id), $part, $parts)
     union all
     select m.matcher_id, e.*
     from marts.events as e
     inner join matchers as m
         on m.event_name is null and (m.source is null or m.source = e.source)
     where m.has_conditions
+        and in_part(funnel_unit(m.count_by, e.customer_id, e.session_id), $part, $parts)
 ),
 
 field_values as (
@@ -133,38 +138,42 @@ failed as (
 plain_matches as (
     select m.matcher_id, m.has_conditions, m.funnel, m.step_index, m.exclude_from,
         m.exclude_to, e.source, e.event_id, e.occurred_at,
-        case m.count_by when 'session' then e.session_id else e.customer_id end as unit_id
+        funnel_unit(m.count_by, e.customer_id, e.session_id) as unit_id
     from marts.events as e
     inner join matchers as m
         on m.event_name = e.event_name and (m.source is null or m.source = e.source)
     where not m.is_special and (m.count_by = 'customer' or e.session_id is not null)
+        and in_part(funnel_unit(m.count_by, e.customer_id, e.session_id), $part, $parts)
     union all
     select m.matcher_id, m.has_conditions, m.funnel, m.step_index, m.exclude_from,
         m.exclude_to, e.source, e.event_id, e.occurred_at,
-        case m.count_by when 'session' then e.session_id else e.customer_id end
+        funnel_unit(m.count_by, e.customer_id, e.session_id)
     from marts.events as e
     inner join matchers as m
         on m.event_name is null and (m.source is null or m.source = e.source)
     where not m.is_special and (m.count_by = 'customer' or e.session_id is not null)
+        and in_part(funnel_unit(m.count_by, e.customer_id, e.session_id), $part, $parts)
 ),
 
 -- Matches of the others: an event kept once per step, from the step's n-th matching event on.
 special_matches as (
     select m.matcher_id, m.has_conditions, m.occurrence, m.funnel, m.step_index,
         m.exclude_from, m.exclude_to, e.source, e.event_id, e.occurred_at,
-        case m.count_by when 'session' then e.session_id else e.customer_id end as unit_id
+        funnel_unit(m.count_by, e.customer_id, e.session_id) as unit_id
     from marts.events as e
     inner join matchers as m
         on m.event_name = e.event_name and (m.source is null or m.source = e.source)
     where m.is_special and (m.count_by = 'customer' or e.session_id is not null)
+        and in_part(funnel_unit(m.count_by, e.customer_id, e.session_id), $part, $parts)
     union all
     select m.matcher_id, m.has_conditions, m.occurrence, m.funnel, m.step_index,
         m.exclude_from, m.exclude_to, e.source, e.event_id, e.occurred_at,
-        case m.count_by when 'session' then e.session_id else e.customer_id end
+        funnel_unit(m.count_by, e.customer_id, e.session_id)
     from marts.events as e
     inner join matchers as m
         on m.event_name is null and (m.source is null or m.source = e.source)
     where m.is_special and (m.count_by = 'customer' or e.session_id is not null)
+        and in_part(funnel_unit(m.count_by, e.customer_id, e.session_id), $part, $parts)
 ),
 
 special_events as (
@@ -204,6 +213,7 @@ keyed as (
     from step_rows as r
     inner join intermediate.int_funnels__unit_keys as u
         on u.funnel = r.funnel and u.unit_id = r.unit_id
+    where in_part(u.unit_id, $part, $parts)
 ),
 
 -- Strict funnels only: every event of the unit, numbered.
@@ -213,13 +223,13 @@ strict_sequence as (
         e.source,
         e.event_id,
         row_number() over (
-            partition by f.funnel, case f.count_by when 'session' then e.session_id
-                else e.customer_id end
+            partition by f.funnel, funnel_unit(f.count_by, e.customer_id, e.session_id)
             order by e.occurred_at, e.source, e.event_id
         ) as unit_seq
     from marts.events as e
     inner join config.funnels as f
         on f.order_mode = 'strict' and (f.count_by = 'customer' or e.session_id is not null)
+    where in_part(funnel_unit(f.count_by, e.customer_id, e.session_id), $part, $parts)
 )
 
 select

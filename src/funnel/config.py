@@ -163,8 +163,9 @@ class WarehouseConfig(_Section):
     part_rows: int = Field(
         20_000_000,
         ge=1,
-        description="Sessionization and funnel attempts run in parts of about this many input "
-        "rows (by a hash of the device or the funnel unit), so that each part's joins fit in "
+        description="Sessionization, marts.events, the funnel step events and the attempts run "
+        "in parts of about this many input rows (by a hash of the device, the event or the "
+        "funnel's unit), so that each part's joins fit in "
         "memory: about 4 million per GB of memory_limit (smaller parts each rescan their input, "
         "larger ones spill).",
     )
