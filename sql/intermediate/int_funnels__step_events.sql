@@ -213,7 +213,7 @@ keyed as (
     from step_rows as r
     inner join intermediate.int_funnels__unit_keys as u
         on u.funnel = r.funnel and u.unit_id = r.unit_id
-    where in_part(u.unit_id, $part, $parts)
+    where in_part(u.unit_id, $part, $parts)  -- the part's units only: a smaller hash table
 ),
 
 -- Strict funnels only: every event of the unit, numbered.
