@@ -3,11 +3,13 @@
 Settings reach SQL two ways, never by formatting values into SQL text:
 - scalars as named parameters (`$inactivity_timeout_seconds`), bound at execution;
 - lists (junk identifiers, channel source lists) as small tables in the `config` schema,
-  rewritten from `funnel.yaml` on every connection, which the models join like any table.
+  written from `funnel.yaml` by every connection when it changed, which the models join like
+  any table.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterator
@@ -112,7 +114,15 @@ def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: FunnelConfig) -> N
         "conversion_events": ("event_name varchar", [(e,) for e in cfg.sessions.conversion_events]),
         **config_tables(cfg.all_funnels()),
     }
+    # Every asset's connection prepares the database: the tables are rewritten only when they
+    # change (47 rewrites took a second of the job at any size).
+    digest = hashlib.sha256(repr(sorted(tables.items())).encode()).hexdigest()
+    con.execute("create table if not exists config.written (digest varchar)")
+    if con.execute("select count(*) from config.written where digest = ?", [digest]).fetchone()[0]:
+        return
     with transaction(con):
+        con.execute("delete from config.written")
+        con.execute("insert into config.written values (?)", [digest])
         for name, (columns, rows) in tables.items():
             con.execute(f"create or replace table config.{name} ({columns})").fetchall()
             if rows:
