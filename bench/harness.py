@@ -309,31 +309,38 @@ def funnel_alone(funnel: Funnel, path: Path, work: Path) -> tuple[float, list[in
         prepare(con, cfg)
         steps = step_names(funnel)
         started = time.perf_counter()
+        # (as the job: the unit keys number the units, the step events carry the key only)
         con.execute(
-            """
-            create table intermediate.int_funnels__step_events as
-            select
-                ? as funnel,
-                cast(list_position(?, e) as integer) as step_index,
-                cast(null as integer) as exclude_from,
-                cast(null as integer) as exclude_to,
-                c as unit_id,  -- not in the job's table: the unit keys below are taken from it
-                dense_rank() over (order by c) as unit_key,
-                row_number() over (partition by c order by t, i) as unit_seq,
-                'web' as source,
-                i as event_id,
-                make_timestamp(t * 1000) as occurred_at
-            from read_csv(?, header = false, columns = {
-                'c': 'VARCHAR', 't': 'BIGINT', 'e': 'VARCHAR', 'i': 'VARCHAR'})
-            """,
-            [funnel.name, steps, str(path)],
+            "create temp table events as select * from read_csv(?, header = false, columns = {"
+            "'c': 'VARCHAR', 't': 'BIGINT', 'e': 'VARCHAR', 'i': 'VARCHAR'})",
+            [str(path)],
         )
         con.execute(
             """
             create table intermediate.int_funnels__unit_keys as
-            select distinct funnel, unit_id, unit_key, unit_id as customer_id
-            from intermediate.int_funnels__step_events
+            select ? as funnel, c as unit_id, row_number() over (order by c) as unit_key,
+                c as customer_id
+            from (select distinct c from events)
+            """,
+            [funnel.name],
+        )
+        con.execute(
             """
+            create table intermediate.int_funnels__step_events as
+            select
+                k.funnel,
+                cast(list_position(?, e.e) as integer) as step_index,
+                cast(null as integer) as exclude_from,
+                cast(null as integer) as exclude_to,
+                k.unit_key,
+                row_number() over (partition by k.unit_key order by e.t, e.i) as unit_seq,
+                'web' as source,
+                e.i as event_id,
+                make_timestamp(e.t * 1000) as occurred_at
+            from events as e
+            inner join intermediate.int_funnels__unit_keys as k on k.unit_id = e.c
+            """,
+            [steps],
         )
         build_attempts(con, sql_params(cfg))
         furthest = con.execute(
