@@ -2,7 +2,11 @@
 -- Grain: one row per row of the file. `_reason` is null for a usable row; otherwise the row is
 -- quarantined with that reason. `occurred_at_utc` is the event time in UTC.
 with typed as (
-    select *, parse_timestamp(occurred_at) as occurred_at_utc from incoming
+    select
+        *,
+        parse_timestamp(occurred_at) as occurred_at_utc,
+        normal_email(email) as _address  -- a column for usable_email (see there)
+    from incoming
 )
 
 select
@@ -16,7 +20,7 @@ select
         when occurred_at_utc < $earliest_event_at or occurred_at_utc > $latest_event_at
             then 'timestamp out of range (before ingest.earliest or beyond ingest.max_future)'
         when clean_identifier(contact_id) is null
-            and clean_email(email) is null
+            and usable_email(_address) is null
             and clean_identifier(user_id) is null
             then 'no usable identifier: contact_id, email and user_id missing or junk'
         when trim(score) <> '' and coalesce(try_cast(trim(score) as integer) not between 0 and 10, true)

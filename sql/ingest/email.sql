@@ -2,7 +2,11 @@
 -- Grain: one row per row of the file. `_reason` is null for a usable row; otherwise the row is
 -- quarantined with that reason. `occurred_at_utc` is the event time in UTC.
 with typed as (
-    select *, parse_timestamp("timestamp") as occurred_at_utc from incoming
+    select
+        *,
+        parse_timestamp("timestamp") as occurred_at_utc,
+        normal_email(email) as _address  -- a column for usable_email (see there)
+    from incoming
 )
 
 select
@@ -12,7 +16,7 @@ select
         when event_id is null or trim(event_id) = '' then 'missing event_id'
         when event is null or trim(event) = '' then 'missing event'
         when email is null or trim(email) = '' then 'missing email'
-        when clean_email(email) is null then 'email is not a usable address'
+        when usable_email(_address) is null then 'email is not a usable address'
         when "timestamp" is null or trim("timestamp") = '' then 'missing timestamp'
         when occurred_at_utc is null then 'unparseable timestamp'
         when occurred_at_utc < $earliest_event_at or occurred_at_utc > $latest_event_at

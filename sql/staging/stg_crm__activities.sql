@@ -4,10 +4,13 @@ with source as (
     select * from raw.crm_events
 ),
 
--- each distinct address is cleaned once, then joined back (see clean_email)
+-- each distinct address is cleaned once, then joined back (see usable_email)
 emails as (
-    select raw_email, clean_email(raw_email) as email
-    from (select distinct email as raw_email from raw.crm_events where email is not null) as d
+    select raw_email, usable_email(address) as email
+    from (
+        select raw_email, normal_email(raw_email) as address
+        from (select distinct email as raw_email from raw.crm_events where email is not null)
+    ) as d
 ),
 
 final as (

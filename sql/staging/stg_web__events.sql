@@ -10,13 +10,17 @@ with source as (
     select * from raw.web_events
 ),
 
--- each distinct address is cleaned once, then joined back (see clean_email)
+-- each distinct address is cleaned once, then joined back (see usable_email)
 emails as (
-    select raw_email, clean_email(raw_email) as email
+    select raw_email, usable_email(address) as email
     from (
-        select distinct json_extract_string(traits, '$.email') as raw_email from raw.web_events
+        select raw_email, normal_email(raw_email) as address
+        from (
+            select distinct json_extract_string(traits, '$.email') as raw_email
+            from raw.web_events
+        )
+        where raw_email is not null
     ) as d
-    where raw_email is not null
 ),
 
 renamed as (
