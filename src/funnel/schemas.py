@@ -393,10 +393,11 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 500_000
 """Rows validated at once: a chunk, not the table, bounds the memory a check needs (marts.events:
-about 0.8 GB at 100,000 rows, 1.2 GB at 250,000, 2.3 GB at 1,000,000, whatever the table's size;
-Pandera's cost per chunk is about 15 ms)."""
+about 0.8 GB at 100,000 rows, 1.2 GB at 250,000, 1.5 GB at 500,000, 1.8 GB at 1,000,000, whatever
+the table's size). Pandera's cost per chunk is about 15 ms: at 10 million events, checking
+marts.events took 2.75 s in chunks of 250,000 rows, 2.3 s in chunks of 500,000 or 1,000,000."""
 MAX_FAILURE_CASES = 1_000
 """Failure cases kept per column and check (those of the first rows); every one is counted."""
 MAX_EXAMPLES = 10
