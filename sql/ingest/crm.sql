@@ -1,11 +1,9 @@
 -- Validation of one CRM activity-log file, read into `incoming`.
 -- Grain: one row per row of the file. `_reason` is null for a usable row; otherwise the row is
 -- quarantined with that reason. `occurred_at_utc` is the event time in UTC.
+-- (`_address`: the normal address, a column as usable_email needs)
 with typed as (
-    select
-        *,
-        parse_timestamp(occurred_at) as occurred_at_utc,
-        normal_email(email) as _address  -- a column for usable_email (see there)
+    select *, parse_timestamp(occurred_at) as occurred_at_utc, normal_email(email) as _address
     from incoming
 )
 
