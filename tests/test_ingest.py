@@ -15,6 +15,7 @@ from conftest import CRM_COLUMNS, EMAIL_COLUMNS, crm, mail, web, write_csv, writ
 from funnel.config import FunnelConfig
 from funnel.ingest import SOURCES, ingest_source
 from funnel.ingest.readers import FileError
+from funnel.models import Model
 from funnel.warehouse import connect, sql_params, transaction
 
 FLAT_WEB = [
@@ -172,6 +173,31 @@ def test_bad_crm_and_email_rows_are_quarantined(con, tmp_path: Path) -> None:
     # Unix seconds and milliseconds: 1785747600 is 2026-08-03 09:00:00 UTC
     times = con.execute("select occurred_at_utc from raw.email_events order by event_id").fetchall()
     assert [str(t[0]) for t in times] == ["2026-08-03 09:00:00", "2026-08-03 09:00:00.123000"]
+
+
+def test_an_address_is_trimmed_and_lower_cased_before_the_junk_patterns(
+    con, tmp_path: Path
+) -> None:
+    # The defaults list noreply@% and %@example.com: padded and upper-cased they are still junk.
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "crm" / "a.csv", CRM_COLUMNS, [
+        crm("k1", 0, "contact_created", contact_id="null", email=" TEST@Example.com "),
+    ])  # fmt: skip
+    write_csv(inbox / "email" / "a.csv", EMAIL_COLUMNS, [
+        mail("m1", 0, "  NoReply@Shop.IO ", "open"),
+        mail("m2", 0, " X@Shop.io ", "open"),
+    ])  # fmt: skip
+    crm_report, email_report = ingest(con, inbox, "crm"), ingest(con, inbox, "email")
+    assert (crm_report.rows.loaded, crm_report.rows.quarantined) == (0, 1)
+    assert (email_report.rows.loaded, email_report.rows.quarantined) == (1, 1)
+    assert con.execute(
+        'select source, "row", reason from meta.quarantine order by source, "row"'
+    ).fetchall() == [
+        ("crm", 1, "no usable identifier: contact_id, email and user_id missing or junk"),
+        ("email", 1, "email is not a usable address"),
+    ]
+    Model("staging", "stg_email__events").run(con, sql_params(FunnelConfig()))
+    assert con.execute("select email from staging.stg_email__events").fetchall() == [("x@shop.io",)]
 
 
 def test_offsets_are_converted_to_utc(con, tmp_path: Path) -> None:
