@@ -6,7 +6,6 @@ import gzip
 import json
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -16,7 +15,7 @@ from funnel.config import FunnelConfig
 from funnel.ingest import SOURCES, ingest_source
 from funnel.ingest.readers import FileError
 from funnel.models import Model
-from funnel.warehouse import connect, sql_params, transaction
+from funnel.warehouse import connect, sql_params
 
 FLAT_WEB = [
     "messageId", "type", "event", "name", "anonymousId", "userId", "timestamp",
@@ -642,21 +641,3 @@ def test_files_read_side_by_side_take_turns_within_the_memory_limit(tmp_path: Pa
     with connect(tmp_path / "w.duckdb", cfg) as con:
         report = ingest_source(con, SOURCES["web"], tmp_path / "inbox", sql_params(cfg))
     assert (report.rows.read, report.rows.loaded) == (8000, 8000)
-
-
-class Interrupted(BaseException):
-    """What a stop signal raises in a running step."""
-
-
-def test_a_batch_that_fails_raises_its_own_error_and_leaves_nothing() -> None:
-    con = duckdb.connect()
-    con.execute("create table loaded (x integer)")
-    with pytest.raises(ValueError, match="bad batch"), transaction(con):
-        con.execute("insert into loaded values (1)")
-        raise ValueError("bad batch")
-    assert con.execute("select count(*) from loaded").fetchone() == (0,)
-    # An interrupted commit leaves no transaction to roll back: the interruption still surfaces,
-    # not DuckDB's "cannot rollback - no transaction is active".
-    with pytest.raises(Interrupted), transaction(con):
-        con.execute("commit")
-        raise Interrupted

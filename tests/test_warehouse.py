@@ -1,13 +1,14 @@
-"""Connections to the warehouse: the config tables follow funnel.yaml."""
+"""Connections to the warehouse: the config tables follow funnel.yaml; transactions."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from funnel.config import FunnelConfig, IdentityConfig
-from funnel.warehouse import connection_config, prepare
+from funnel.warehouse import connection_config, prepare, transaction
 
 
 def _junk(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -35,3 +36,21 @@ def test_an_unchanged_config_is_not_written_again(tmp_path: Path) -> None:
     con.execute("insert into config.junk_values values ('marker')")
     prepare(con, cfg)  # what every asset's connection does
     assert _junk(con) == ["marker", "none"]
+
+
+class Interrupted(BaseException):
+    """What a stop signal raises in a running step."""
+
+
+def test_a_batch_that_fails_raises_its_own_error_and_leaves_nothing() -> None:
+    con = duckdb.connect()
+    con.execute("create table loaded (x integer)")
+    with pytest.raises(ValueError, match="bad batch"), transaction(con):
+        con.execute("insert into loaded values (1)")
+        raise ValueError("bad batch")
+    assert con.execute("select count(*) from loaded").fetchone() == (0,)
+    # An interrupted commit leaves no transaction to roll back: the interruption still surfaces,
+    # not DuckDB's "cannot rollback - no transaction is active".
+    with pytest.raises(Interrupted), transaction(con):
+        con.execute("commit")
+        raise Interrupted
