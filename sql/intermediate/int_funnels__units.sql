@@ -18,13 +18,12 @@ units as (
         funnel,
         unit_id,
         max(level) as furthest_step,
-        -- the highest level first, then the earliest attempt
-        min_by(
-            struct_pack(attempt_id, customer_id, entered_at),
-            struct_pack(descending_level := -level, entered_at, attempt_id)
-        ) as representative,
+        -- the highest level first, then the earliest attempt: the least of these structs, which
+        -- compare field by field (the customer comes along)
+        min(struct_pack(descending_level := -level, entered_at, attempt_id, customer_id))
+            as representative,
         -- the window that closes last among the attempts at the furthest step
-        max_by(closes_at, struct_pack(level, closes_at)) as furthest_closes_at
+        max(struct_pack(level, closes_at)).closes_at as furthest_closes_at
     from attempts
     group by funnel, unit_id
 )
