@@ -40,10 +40,14 @@ funnels:
         web("b1-1", 10, "b1", type="track", event="A", campaign=paid),
         web("b1-2", 20, "b1", type="track", event="B", campaign=paid),
         web("b2-1", 10, "b2", type="track", event="A"),
+        web("t1-0", 30, "t1", "user-t1", type="identify", email="t1@shop.io", campaign=paid),
     ])  # fmt: skip
     write_csv(pipeline.inbox / "crm" / "crm.csv", CRM_COLUMNS, [
         crm("n1", DAY + 60, "nps_response", contact_id="k1", email="j1@shop.io", score="9"),
         crm("n2", DAY + 60, "nps_response", contact_id="k2", email="j2@shop.io", score="8"),
+        # t1's first touch is a tie: two CRM activities and a web call at the same instant
+        crm("t1-b", 30, "contact_created", contact_id="k3", email="t1@shop.io", channel="Referral"),
+        crm("t1-a", 30, "contact_created", contact_id="k3", email="t1@shop.io", channel="Fair"),
     ])  # fmt: skip
     pipeline.run()
     return pipeline
@@ -102,6 +106,16 @@ def test_customer_journey_row(run: Pipeline) -> None:
         '"decision":"2026-08-03T09:02:00.000","purchase":"2026-08-03T09:03:00.000",'
         '"retention":"2026-08-04T09:00:00.000","advocacy":"2026-08-04T09:01:00.000"}'
     )
+
+
+def test_a_tied_first_touch_is_the_least_source_then_event_id(run: Pipeline) -> None:
+    # t1-a, t1-b (CRM) and t1-0 (web) share the first instant: 'crm' sorts before 'web', and
+    # 't1-a' before 't1-b', so the acquisition channel is the one the CRM recorded with t1-a
+    assert run.query(
+        "select first_touch_source, acquisition_channel, first_touch_campaign, first_touch_at,"
+        " touchpoints, sessions from marts.customer_journeys where customer_id = ?",
+        [customer(run, "t1")],
+    ) == [("crm", "Fair", None, (T0 + timedelta(seconds=30)).replace(tzinfo=None), 3, 1)]
 
 
 def test_touchpoints_follow_one_journey(run: Pipeline) -> None:

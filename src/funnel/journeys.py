@@ -3,7 +3,7 @@
 A *matcher* selects events of `marts.events`: optional `source`, optional `event` (the event
 name), and `where` conditions such as `"score >= 9"`, `"stage == 'customer'"`,
 `"page_name in [Pricing, Product]"` or `"properties.plan == 'pro'"`. Matchers are written to the
-`config` schema as rows (never as SQL text), and `sql/intermediate/int_funnels__matched_events.sql`
+`config` schema as rows (never as SQL text), and `sql/intermediate/int_funnels__step_events.sql`
 evaluates them all in one static query.
 """
 
