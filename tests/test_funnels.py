@@ -7,7 +7,7 @@ an unrelated event. Times are seconds after T0 unless a case gives its own times
 from __future__ import annotations
 
 import pytest
-from conftest import T0, Pipeline, web, write_jsonl
+from conftest import T0, Pipeline, crm, web, write_csv, write_jsonl
 
 T0_NAIVE = T0.replace(tzinfo=None)
 
@@ -280,3 +280,36 @@ def test_ties_shared_events_and_exact_boundaries(tmp_path) -> None:
     )
     # tie-ab 0, late-open 10, edge-out 3501, edge 3600: median 1755.5, p90 3501 + 0.7 * 99
     assert seconds == [(1755.5, pytest.approx(3570.3))]
+
+
+def test_a_strict_funnel_by_session_skips_events_outside_the_session(tmp_path) -> None:
+    """A strict funnel's next event is the unit's: for a customer, any source's; for a session,
+    the session's own (CRM and e-mail events are in no session)."""
+    pipeline = Pipeline(tmp_path)
+    pipeline.configure(
+        "funnels:\n"
+        "  - {name: ab, window: 1h, order: strict, steps: [{event: A}, {event: B}]}\n"
+        "  - name: ab_session\n    window: 1h\n    order: strict\n    count_by: session\n"
+        "    steps: [{event: A}, {event: B}]\n"
+    )
+    write_jsonl(pipeline.inbox / "web" / "e.jsonl", [
+        # 'mixed' has a CRM activity between A and B (linked by the e-mail of its identify call)
+        web("m-0", 0, "mixed", type="identify", email="m@shop.io"),
+        track("m-1", 10, "mixed", "A"),
+        track("m-2", 30, "mixed", "B"),
+        track("w-1", 10, "web-only", "A"),
+        track("w-2", 30, "web-only", "B"),
+    ])  # fmt: skip
+    write_csv(
+        pipeline.inbox / "crm" / "crm.csv",
+        ["event_id", "event_type", "occurred_at", "email"],
+        [crm("c-1", 20, "call_logged", email="m@shop.io")],
+    )
+    pipeline.run()
+    rows = pipeline.query(
+        "select funnel, step_index, customers from marts.funnel_steps"
+        " where breakdown = 'all' and funnel <> 'journey' order by funnel, step_index"
+    )
+    # by customer the call breaks mixed's A -> B; its session holds only web events, so there
+    # B follows A: both sessions reach B
+    assert rows == [("ab", 1, 2), ("ab", 2, 1), ("ab_session", 1, 2), ("ab_session", 2, 2)]

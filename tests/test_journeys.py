@@ -131,6 +131,16 @@ def test_touchpoints_follow_one_journey(run: Pipeline) -> None:
     ]  # fmt: skip
 
 
+def test_tied_touchpoints_follow_source_then_event_id(run: Pipeline) -> None:
+    # t1's three events share one instant: the CRM's two first ('crm' < 'web'), t1-a before
+    # t1-b; the first of them took t1 into awareness
+    assert run.query(
+        "select touch_index, event_id, stage_reached from marts.touchpoints"
+        " where customer_id = ? order by touch_index",
+        [customer(run, "t1")],
+    ) == [(1, "t1-a", "awareness"), (2, "t1-b", None), (3, "t1-0", None)]
+
+
 def test_breakdowns(run: Pipeline) -> None:
     rows = run.query(
         "select breakdown, breakdown_value, step_index, customers from marts.funnel_steps"
