@@ -7,7 +7,7 @@ an unrelated event. Times are seconds after T0 unless a case gives its own times
 from __future__ import annotations
 
 import pytest
-from conftest import T0, Pipeline, crm, web, write_csv, write_jsonl
+from conftest import CRM_COLUMNS, T0, Pipeline, crm, web, write_csv, write_jsonl
 
 T0_NAIVE = T0.replace(tzinfo=None)
 
@@ -302,7 +302,7 @@ def test_a_strict_funnel_by_session_skips_events_outside_the_session(tmp_path) -
     ])  # fmt: skip
     write_csv(
         pipeline.inbox / "crm" / "crm.csv",
-        ["event_id", "event_type", "occurred_at", "email"],
+        CRM_COLUMNS,
         [crm("c-1", 20, "call_logged", email="m@shop.io")],
     )
     pipeline.run()
